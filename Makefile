@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rxdp: build the module, the XDP programs, rxdpctl and the selftests;
+# run the demo and the tests.  V=1 shows full commands.
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+TOP	:= $(CURDIR)
+BUILD	:= $(TOP)/build
+
+# The kernel the module is built for: the running one when its headers are
+# installed, else Debian's generic 6.12 (which the VM boots).
+DEBIAN_KDIR := $(lastword $(sort $(wildcard /usr/src/linux-headers-6.12.*-amd64)))
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+KDIR	?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(DEBIAN_KDIR))
+KVER	:= $(patsubst linux-headers-%,%,$(notdir $(realpath $(KDIR))))
+
+# native: run module tests on this machine; vm: under QEMU; auto: native
+# when this kernel can load modules and KDIR is its own.
+RUN	?= auto
+
+ifeq ($(V),1)
+Q	:=
+msg	:=
+else
+Q	:= @
+msg	= @printf '  %-8s %s\n' '$(1)' '$(patsubst $(TOP)/%,%,$(2))';
+endif
+
+CC	:= gcc
+CLANG	?= clang
+BPFTOOL	?= bpftool
+CFLAGS	:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(TOP)/include -I$(BUILD)
+LDLIBS_BPF := $(shell pkg-config --libs libbpf libxdp 2>/dev/null)
+
+# --- kernel module --------------------------------------------------------
+KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/Kbuild include/uapi/*.h)
+
+kmod/rxdp.ko: $(KMOD_SRCS)
+	$(call msg,KMOD,$@ [$(KVER)])
+	$(Q)$(MAKE) -C $(KDIR) M=$(TOP)/kmod W=1 $(if $(V),,-s) modules
+
+# --- kselftest harness, taken from Debian's linux-source ------------------
+KSRC_TAR ?= $(lastword $(sort $(wildcard /usr/src/linux-source-6.12*.tar.xz)))
+KSFT	:= $(BUILD)/ksft
+# -Wextra trips over the harness itself: it setjmp()s around fixtures, has
+# unused handler arguments, and compares whatever types a test hands it
+KSFT_CFLAGS := -Wno-clobbered -Wno-unused-parameter -Wno-sign-compare
+
+$(KSFT)/kselftest_harness.h: $(KSRC_TAR)
+	$(call msg,EXTRACT,$@)
+	$(Q)mkdir -p $(KSFT)
+	$(Q)tar -xJf $< -C $(KSFT) --strip-components=4 \
+		--wildcards '*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h'
+	$(Q)touch $@
+
+# --- selftests -------------------------------------------------------------
+# vm_*: need the module (run in the VM or natively); host_*: run here.
+VM_TESTS   := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vm_*.c))
+HOST_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/host_*.c))
+TEST_LIB   := $(wildcard selftests/lib/*.c)
+TEST_HDRS  := $(wildcard selftests/lib/*.h include/uapi/*.h)
+
+$(BUILD)/selftests/%: selftests/%.c $(TEST_LIB) $(TEST_HDRS) $(KSFT)/kselftest_harness.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) -I$(KSFT) -Iselftests/lib -o $@ $< $(TEST_LIB) \
+		-libverbs -lpthread
+
+# --- top-level targets -----------------------------------------------------
+.PHONY: all deps build kmod selftests check demo clean
+
+# The packages come first: KDIR and the harness are looked up after them.
+all check demo: deps
+	$(Q)$(MAKE) --no-print-directory _$@
+
+deps:
+	$(Q)scripts/deps.sh
+
+.PHONY: _all _check _demo
+_all: build
+build: kmod selftests
+kmod: kmod/rxdp.ko
+selftests: $(VM_TESTS) $(HOST_TESTS)
+
+_check: build
+	$(Q)KDIR=$(KDIR) KVER=$(KVER) RUN=$(RUN) scripts/check
+
+_demo: build
+	$(Q)KDIR=$(KDIR) KVER=$(KVER) RUN=$(RUN) scripts/demo
+
+clean:
+	$(Q)$(MAKE) -C $(KDIR) M=$(TOP)/kmod -s clean 2>/dev/null || true
+	$(Q)rm -rf $(BUILD)

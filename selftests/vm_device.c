@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rxdp as an RDMA device: creation with "rdma link", attributes and GIDs
+ * seen through the stock rxe provider, port state following the netdev,
+ * removal with the netdev, its namespace or the module, and bad input.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "rxdp_test.h"
+
+#define DEV	"rxdpt0"
+#define NS	"rxdpt_ns"
+
+/* Is the GID in the port's table, as a RoCEv2 GID? */
+static bool has_gid(struct ibv_context *ctx, const char *addr)
+{
+	struct ibv_port_attr pattr;
+	union ibv_gid want;
+	struct in_addr v4;
+	int i;
+
+	memset(&want, 0, sizeof(want));
+	if (inet_pton(AF_INET, addr, &v4) == 1) {
+		want.raw[10] = 0xff;
+		want.raw[11] = 0xff;
+		memcpy(&want.raw[12], &v4, 4);
+	} else if (inet_pton(AF_INET6, addr, want.raw) != 1) {
+		return false;
+	}
+	if (ibv_query_port(ctx, 1, &pattr))
+		return false;
+	for (i = 0; i < pattr.gid_tbl_len; i++) {
+		struct ibv_gid_entry entry;
+
+		if (ibv_query_gid_ex(ctx, 1, i, &entry, 0))
+			continue;
+		if (!memcmp(&entry.gid, &want, sizeof(want)) &&
+		    entry.gid_type == IBV_GID_TYPE_ROCE_V2)
+			return true;
+	}
+	return false;
+}
+
+FIXTURE(dev) {
+	struct ibv_context *ctx;
+};
+
+FIXTURE_VARIANT(dev) {
+	bool netns;	/* device on a veth inside a namespace */
+};
+
+FIXTURE_VARIANT_ADD(dev, init_ns) { .netns = false };
+FIXTURE_VARIANT_ADD(dev, other_ns) { .netns = true };
+
+/* Run a command in the namespace of the device's netdev. */
+#define IN_NS(v) ((v)->netns ? "ip netns exec " NS " " : "")
+
+FIXTURE_SETUP(dev)
+{
+	ASSERT_EQ(0, rxdp_load());
+	sh("rdma link delete " DEV "; ip link del rxta; ip netns del " NS);
+	ASSERT_EQ(0, sh("ip link add rxta type veth peer name rxtb"));
+	if (variant->netns) {
+		ASSERT_EQ(0, sh("ip netns add " NS));
+		ASSERT_EQ(0, sh("ip link set rxta netns " NS));
+	}
+	ASSERT_EQ(0, sh("%sip link set rxta up && ip link set rxtb up",
+			IN_NS(variant)));
+	ASSERT_EQ(0, sh("%srdma link add " DEV " type rxdp netdev rxta",
+			IN_NS(variant)));
+	self->ctx = ibdev_open(DEV);
+	ASSERT_NE(NULL, self->ctx);
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	if (self->ctx)
+		ibv_close_device(self->ctx);
+	sh("rdma link delete " DEV);
+	sh("ip link del rxtb; ip netns del " NS);
+	EXPECT_TRUE(WAIT_FOR(!ibdev_exists(DEV), 2000));
+}
+
+TEST_F(dev, listed_with_parent)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, sh_out(out, sizeof(out), "ibv_devices"));
+	EXPECT_NE(NULL, strstr(out, DEV));
+	/* the netdev is only shown inside its own namespace */
+	ASSERT_EQ(0, sh_out(out, sizeof(out), "%srdma link show " DEV "/1",
+			    IN_NS(variant)));
+	EXPECT_NE(NULL, strstr(out, "netdev rxta"));
+	/* the stock rxe provider bound it: driver id and ABI matched */
+	ASSERT_EQ(0, sh_out(out, sizeof(out), "ibv_devinfo -d " DEV));
+	EXPECT_NE(NULL, strstr(out, "transport:			InfiniBand"));
+	EXPECT_NE(NULL, strstr(out, "link_layer:		Ethernet"));
+}
+
+TEST_F(dev, device_attributes)
+{
+	struct ibv_device_attr a;
+
+	ASSERT_EQ(0, ibv_query_device(self->ctx, &a));
+	EXPECT_EQ(1, a.phys_port_cnt);
+	EXPECT_GE(a.max_qp, 1024);
+	EXPECT_GE(a.max_qp_wr, 1024);
+	EXPECT_GE(a.max_sge, 2);
+	EXPECT_GE(a.max_cq, 1024);
+	EXPECT_GE(a.max_cqe, 1024);
+	EXPECT_GE(a.max_mr, 1024);
+	EXPECT_GE(a.max_pd, 1024);
+	EXPECT_GE(a.max_qp_rd_atom, 1);
+	EXPECT_EQ(IBV_ATOMIC_HCA, a.atomic_cap);
+	EXPECT_EQ(1, a.max_pkeys);
+	EXPECT_NE(0, a.node_guid);
+	EXPECT_NE(0, a.sys_image_guid);
+}
+
+TEST_F(dev, port_attributes_follow_mtu)
+{
+	struct ibv_port_attr p;
+	static const struct { int eth; enum ibv_mtu ib; } mtus[] = {
+		{ 1500, IBV_MTU_1024 }, { 9000, IBV_MTU_4096 },
+		{ 4200, IBV_MTU_4096 }, { 4000, IBV_MTU_2048 },
+		{ 1280, IBV_MTU_1024 }, { 600, IBV_MTU_256 },
+	};
+	size_t i;
+
+	ASSERT_EQ(0, ibv_query_port(self->ctx, 1, &p));
+	EXPECT_EQ(IBV_LINK_LAYER_ETHERNET, p.link_layer);
+	EXPECT_EQ(IBV_MTU_4096, p.max_mtu);
+	EXPECT_EQ(IBV_PORT_ACTIVE, p.state);
+	EXPECT_EQ(5, p.phys_state); /* LinkUp */
+	EXPECT_GE(p.gid_tbl_len, 16);
+	EXPECT_EQ(1, p.pkey_tbl_len);
+	EXPECT_NE(0, p.port_cap_flags & IBV_PORT_CM_SUP);
+
+	for (i = 0; i < sizeof(mtus) / sizeof(mtus[0]); i++) {
+		ASSERT_EQ(0, sh("%sip link set rxta mtu %d", IN_NS(variant),
+				mtus[i].eth));
+		ASSERT_EQ(0, ibv_query_port(self->ctx, 1, &p));
+		EXPECT_EQ(mtus[i].ib, p.active_mtu) {
+			TH_LOG("netdev mtu %d", mtus[i].eth);
+		}
+	}
+}
+
+TEST_F(dev, pkey_table)
+{
+	__be16 pkey;
+
+	ASSERT_EQ(0, ibv_query_pkey(self->ctx, 1, 0, &pkey));
+	EXPECT_EQ(0xffff, ntohs(pkey));
+	EXPECT_NE(0, ibv_query_pkey(self->ctx, 1, 1, &pkey));
+}
+
+TEST_F(dev, gids_follow_addresses)
+{
+	ASSERT_EQ(0, sh("%sip addr add 192.0.2.7/24 dev rxta", IN_NS(variant)));
+	EXPECT_TRUE(WAIT_FOR(has_gid(self->ctx, "192.0.2.7"), 3000));
+	ASSERT_EQ(0, sh("%sip addr add 2001:db8::7/64 dev rxta nodad",
+			IN_NS(variant)));
+	EXPECT_TRUE(WAIT_FOR(has_gid(self->ctx, "2001:db8::7"), 3000));
+
+	ASSERT_EQ(0, sh("%sip addr del 192.0.2.7/24 dev rxta", IN_NS(variant)));
+	EXPECT_TRUE(WAIT_FOR(!has_gid(self->ctx, "192.0.2.7"), 3000));
+	EXPECT_TRUE(has_gid(self->ctx, "2001:db8::7"));
+	ASSERT_EQ(0, sh("%sip addr del 2001:db8::7/64 dev rxta",
+			IN_NS(variant)));
+	EXPECT_TRUE(WAIT_FOR(!has_gid(self->ctx, "2001:db8::7"), 3000));
+}
+
+TEST_F(dev, pd_and_unimplemented_verbs)
+{
+	struct ibv_pd *pd[4];
+	struct ibv_mw *mw;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		pd[i] = ibv_alloc_pd(self->ctx);
+		ASSERT_NE(NULL, pd[i]);
+	}
+
+	/* no memory windows: a clean error, never a fake success */
+	errno = 0;
+	mw = ibv_alloc_mw(pd[0], IBV_MW_TYPE_1);
+	EXPECT_EQ(NULL, mw);
+	EXPECT_NE(0, errno);
+	if (mw)
+		ibv_dealloc_mw(mw);
+
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, ibv_dealloc_pd(pd[i]));
+}
+
+TEST_F(dev, port_state_follows_carrier)
+{
+	/* veth carrier follows its peer */
+	ASSERT_EQ(0, sh("ip link set rxtb down"));
+	EXPECT_TRUE(ibdev_wait_event(self->ctx, IBV_EVENT_PORT_ERR, 2000));
+	EXPECT_EQ(IBV_PORT_DOWN, ibdev_port_state(self->ctx));
+
+	ASSERT_EQ(0, sh("ip link set rxtb up"));
+	EXPECT_TRUE(ibdev_wait_event(self->ctx, IBV_EVENT_PORT_ACTIVE, 2000));
+	EXPECT_EQ(IBV_PORT_ACTIVE, ibdev_port_state(self->ctx));
+
+	/* and the device's own netdev going down */
+	ASSERT_EQ(0, sh("%sip link set rxta down", IN_NS(variant)));
+	EXPECT_TRUE(ibdev_wait_event(self->ctx, IBV_EVENT_PORT_ERR, 2000));
+	EXPECT_EQ(IBV_PORT_DOWN, ibdev_port_state(self->ctx));
+	ASSERT_EQ(0, sh("%sip link set rxta up", IN_NS(variant)));
+	EXPECT_TRUE(ibdev_wait_event(self->ctx, IBV_EVENT_PORT_ACTIVE, 2000));
+}
+
+TEST_F(dev, removed_with_netdev)
+{
+	/* the device waits for open contexts, as rxe does */
+	ibv_close_device(self->ctx);
+	self->ctx = NULL;
+	ASSERT_EQ(0, sh("%sip link del rxta", IN_NS(variant)));
+	EXPECT_TRUE(WAIT_FOR(!ibdev_exists(DEV), 3000));
+}
+
+TEST_F(dev, removed_with_namespace)
+{
+	if (!variant->netns)
+		SKIP(return, "device is in the initial namespace");
+	ibv_close_device(self->ctx);
+	self->ctx = NULL;
+	ASSERT_EQ(0, sh("ip netns del " NS));
+	EXPECT_TRUE(WAIT_FOR(!ibdev_exists(DEV), 5000));
+}
+
+TEST_F(dev, rdma_link_delete)
+{
+	ibv_close_device(self->ctx);
+	self->ctx = NULL;
+	ASSERT_EQ(0, sh("rdma link delete " DEV));
+	EXPECT_FALSE(ibdev_exists(DEV));
+	/* and the netdev can take a device again */
+	ASSERT_EQ(0, sh("%srdma link add " DEV " type rxdp netdev rxta",
+			IN_NS(variant)));
+	EXPECT_TRUE(ibdev_exists(DEV));
+}
+
+/* Bad "rdma link add" input: an error naming the cause, nothing created. */
+FIXTURE(badlink) {
+	int dummy;
+};
+
+FIXTURE_SETUP(badlink)
+{
+	ASSERT_EQ(0, rxdp_load());
+	sh("ip link del rxta");
+	ASSERT_EQ(0, sh("ip link add rxta type veth peer name rxtb"));
+}
+
+FIXTURE_TEARDOWN(badlink)
+{
+	sh("rdma link delete " DEV "; rdma link delete rxdpt1; ip link del rxta");
+}
+
+static void expect_link_error(struct __test_metadata *_metadata,
+			      const char *cmd, const char *why)
+{
+	char out[1024];
+
+	EXPECT_NE(0, sh_out(out, sizeof(out), "%s", cmd));
+	EXPECT_NE(NULL, strcasestr(out, why)) {
+		TH_LOG("'%s' said: %s", cmd, out);
+	}
+}
+
+TEST_F(badlink, unknown_netdev)
+{
+	expect_link_error(_metadata,
+			  "rdma link add " DEV " type rxdp netdev nosuchdev",
+			  "No such device");
+	EXPECT_FALSE(ibdev_exists(DEV));
+}
+
+TEST_F(badlink, not_ethernet)
+{
+	expect_link_error(_metadata, "rdma link add " DEV " type rxdp netdev lo",
+			  "Invalid argument");
+	EXPECT_FALSE(ibdev_exists(DEV));
+}
+
+TEST_F(badlink, same_netdev_twice)
+{
+	ASSERT_EQ(0, sh("rdma link add " DEV " type rxdp netdev rxta"));
+	expect_link_error(_metadata,
+			  "rdma link add rxdpt1 type rxdp netdev rxta",
+			  "File exists");
+	EXPECT_FALSE(ibdev_exists("rxdpt1"));
+	EXPECT_TRUE(ibdev_exists(DEV));
+}
+
+TEST_F(badlink, same_name_twice)
+{
+	ASSERT_EQ(0, sh("rdma link add " DEV " type rxdp netdev rxta"));
+	expect_link_error(_metadata,
+			  "rdma link add " DEV " type rxdp netdev rxtb",
+			  "File exists");
+	EXPECT_EQ(0, sh("rdma link show | grep -q 'netdev rxtb'") == 0);
+}
+
+static void add_named(struct __test_metadata *_metadata, int len,
+		      const char *why)
+{
+	char name[128], cmd[256];
+
+	memset(name, 'r', len);
+	name[len] = '\0';
+	snprintf(cmd, sizeof(cmd), "rdma link add %s type rxdp netdev rxta",
+		 name);
+	if (!why) {
+		EXPECT_EQ(0, sh("%s", cmd));
+		EXPECT_TRUE(ibdev_exists(name));
+		EXPECT_EQ(0, sh("rdma link delete %s", name));
+		return;
+	}
+	expect_link_error(_metadata, cmd, why);
+	/* nothing was created, under a truncated name either */
+	EXPECT_NE(0, sh("rdma link show | grep -q 'netdev rxta'"));
+}
+
+TEST_F(badlink, name_too_long)
+{
+	/* netlink refuses what cannot fit at all */
+	add_named(_metadata, 100, "Invalid argument");
+	/* the RDMA core would cut these to 63 characters: rxdp refuses */
+	add_named(_metadata, 64, "too long");
+	add_named(_metadata, 63, "too long");
+	/* the longest name that is kept whole */
+	add_named(_metadata, 62, NULL);
+}
+
+TEST_F(badlink, netdev_taken_by_rxe)
+{
+	if (sh("modprobe rdma_rxe"))
+		SKIP(return, "rdma_rxe not available");
+	ASSERT_EQ(0, sh("rdma link add rxdpt1 type rxe netdev rxta"));
+	expect_link_error(_metadata,
+			  "rdma link add " DEV " type rxdp netdev rxta",
+			  "File exists");
+	EXPECT_FALSE(ibdev_exists(DEV));
+	EXPECT_EQ(0, sh("rdma link delete rxdpt1"));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rxdp module lifetime: unloading removes every device it created, in any
+ * namespace; a device in use keeps the module; load/unload repeats cleanly.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "rxdp_test.h"
+
+static bool module_loaded(void)
+{
+	return access("/sys/module/rxdp", F_OK) == 0;
+}
+
+FIXTURE(mod) {
+	int dummy;
+};
+
+FIXTURE_SETUP(mod)
+{
+	sh("ip link del rxma; ip link del rxmc; ip netns del rxm_ns");
+	ASSERT_EQ(0, sh("ip link add rxma type veth peer name rxmb"));
+	ASSERT_EQ(0, sh("ip netns add rxm_ns && "
+			"ip link add rxmc type veth peer name rxmd && "
+			"ip link set rxmc netns rxm_ns"));
+	ASSERT_EQ(0, rxdp_load());
+	kmsg_mark();
+}
+
+FIXTURE_TEARDOWN(mod)
+{
+	sh("rdma link delete rxdpm0; rdma link delete rxdpm1");
+	sh("ip link del rxma; ip netns del rxm_ns");
+	rxdp_load();
+}
+
+TEST_F(mod, unload_removes_devices)
+{
+	ASSERT_EQ(0, sh("rdma link add rxdpm0 type rxdp netdev rxma"));
+	ASSERT_EQ(0, sh("ip netns exec rxm_ns "
+			"rdma link add rxdpm1 type rxdp netdev rxmc"));
+	ASSERT_TRUE(ibdev_exists("rxdpm0"));
+	ASSERT_TRUE(ibdev_exists("rxdpm1"));
+
+	ASSERT_EQ(0, sh("rmmod rxdp"));
+	EXPECT_FALSE(module_loaded());
+	EXPECT_FALSE(ibdev_exists("rxdpm0"));
+	EXPECT_FALSE(ibdev_exists("rxdpm1"));
+	/* nothing holds the netdevs any more */
+	EXPECT_EQ(0, sh("timeout 10 ip link del rxma"));
+	EXPECT_EQ(0, sh("timeout 10 ip netns exec rxm_ns ip link del rxmc"));
+	EXPECT_FALSE(kmsg_has("waiting for"));
+}
+
+TEST_F(mod, open_context_holds_module)
+{
+	struct ibv_context *ctx;
+
+	ASSERT_EQ(0, sh("rdma link add rxdpm0 type rxdp netdev rxma"));
+	ctx = ibdev_open("rxdpm0");
+	ASSERT_NE(NULL, ctx);
+	EXPECT_NE(0, sh("rmmod rxdp"));
+	EXPECT_TRUE(module_loaded());
+	EXPECT_TRUE(ibdev_exists("rxdpm0"));
+	ibv_close_device(ctx);
+	EXPECT_EQ(0, sh("rmmod rxdp"));
+	EXPECT_FALSE(ibdev_exists("rxdpm0"));
+}
+
+TEST_F(mod, reload_50_times)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, rxdp_load()) TH_LOG("load %d", i);
+		ASSERT_EQ(0, sh("rdma link add rxdpm0 type rxdp netdev rxma"));
+		ASSERT_EQ(0, sh("ip netns exec rxm_ns "
+				"rdma link add rxdpm1 type rxdp netdev rxmc"));
+		ASSERT_EQ(0, sh("rmmod rxdp")) TH_LOG("unload %d", i);
+		ASSERT_FALSE(ibdev_exists("rxdpm0"));
+		ASSERT_FALSE(ibdev_exists("rxdpm1"));
+	}
+	EXPECT_FALSE(kmsg_has("WARNING"));
+	EXPECT_FALSE(kmsg_has("BUG"));
+	EXPECT_FALSE(kmsg_has("waiting for"));
+}
+
+TEST_HARNESS_MAIN
