@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rxdp: a software RoCEv2 device whose receive fast path runs in XDP.
+ *
+ * Core structures shared by every file of the module.
+ */
+#ifndef RXDP_H
+#define RXDP_H
+
+#include <linux/list.h>
+#include <linux/netdevice.h>
+#include <linux/timer.h>
+#include <linux/xarray.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/rdma_user_rxe.h>
+
+#include "rxdp_queue.h"
+#include "rxdp_qpn.h"
+
+#define RXDP_PORT		1
+#define RXDP_VENDOR_ID		0xffffff
+#define RXDP_GID_TBL_LEN	1024
+#define RXDP_PKEY_TBL_LEN	1
+#define RXDP_MAX_MSG_SZ		0x80000000u
+#define RXDP_UVERBS_ABI_VERSION	2	/* the rxe userspace ABI */
+#define RXDP_MAX_MR_SIZE	(1ull << 40)
+#define RXDP_MAX_QP_DEFAULT	0x10000
+#define RXDP_MAX_QP_WR		0x4000
+#define RXDP_MAX_SGE		32
+#define RXDP_MAX_CQ		0x4000
+#define RXDP_MAX_CQE		((1 << 18) - 1)
+#define RXDP_MAX_MR		0x40000
+#define RXDP_MAX_PD		0x10000
+#define RXDP_MAX_AH		0x8000
+#define RXDP_MAX_SRQ		0x4000
+#define RXDP_MAX_RD_ATOMIC	128
+#define RXDP_MAX_INLINE		512
+
+extern unsigned int rxdp_max_qp;
+
+struct rxdp_dev {
+	struct ib_device	ib_dev;		/* first: ib_alloc_device() */
+	struct ib_device_attr	attr;
+	/*
+	 * The netdev, for identity only: cleared under rxdp_devices_lock when
+	 * it unregisters.  Use ib_device_get_netdev() to dereference it
+	 * outside that lock.
+	 */
+	struct net_device	*ndev;
+	struct list_head	list;		/* on rxdp_devices */
+	bool			registered;	/* ib_register_device() done */
+	enum ib_port_state	port_state;	/* last state reported */
+	atomic_t		num_ucontext;
+	atomic_t		num_pd;
+	atomic_t		num_cq;
+	atomic_t		num_srq;
+	atomic_t		num_mr;
+
+	struct rxdp_qpn_table	qpn;		/* QP numbers and lookup */
+	struct xarray		mrs;		/* MR index (key >> 8) -> mr */
+	u32			next_mr;
+	struct xarray		ahs;		/* ah_num -> ah, irq-safe lock */
+	u32			next_ah;
+	atomic_t		next_srq;
+	struct dentry		*debugfs;
+};
+
+struct rxdp_ucontext {
+	struct ib_ucontext	ibuc;
+};
+
+struct rxdp_pd {
+	struct ib_pd		ibpd;
+};
+
+struct rxdp_ah {
+	struct ib_ah		ibah;
+	u32			ah_num;
+	struct rdma_ah_attr	attr;
+};
+
+struct rxdp_cq {
+	struct ib_cq		ibcq;
+	spinlock_t		lock;
+	struct rxdp_queue	q;
+	bool			is_user;
+	u8			notify;		/* armed: IB_CQ_SOLICITED(_MASK) */
+	bool			overflowed;
+	/* the completion handler runs here, never under a QP lock */
+	struct work_struct	comp_work;
+};
+
+struct rxdp_mr {
+	struct ib_mr		ibmr;
+	struct ib_umem		*umem;		/* NULL for the DMA MR */
+	u64			iova;
+	u64			length;
+	int			access;
+	u32			index;
+};
+
+struct rxdp_srq {
+	struct ib_srq		ibsrq;
+	spinlock_t		lock;
+	struct rxdp_queue	q;
+	bool			is_user;
+	u32			max_sge;
+	u32			limit;
+};
+
+/* A work queue: the SQ or RQ of a QP. */
+struct rxdp_wq {
+	spinlock_t		lock;
+	struct rxdp_queue	q;
+	u32			max_wr;
+	u32			max_sge;
+	u32			max_inline;	/* SQ only */
+	u32			seen;		/* SQ: index up to which WQEs were checked */
+};
+
+struct rxdp_qp {
+	struct ib_qp		ibqp;
+	struct rxdp_dev		*rdev;
+	refcount_t		ref;		/* lookups; last put completes 'done' */
+	struct completion	done;
+	struct mutex		modify_lock;	/* modify, reset, destroy */
+	enum ib_qp_state	state;		/* written under both wq locks */
+	struct ib_qp_attr	attr;		/* as last modified */
+	enum ib_sig_type	sq_sig_type;
+	bool			is_user;
+	struct rxdp_wq		sq;
+	void			*sq_scratch;	/* a user WQE copied for checks */
+	struct rxdp_wq		rq;		/* unused with an SRQ */
+	struct rxdp_cq		*scq;
+	struct rxdp_cq		*rcq;
+	struct rxdp_srq		*srq;
+	pid_t			owner;		/* creator's pid, 0 for kernel */
+	char			comm[TASK_COMM_LEN];
+
+	/* requester timers; they hand over to the transport */
+	struct timer_list	retry_timer;
+	struct timer_list	rnr_timer;
+	struct work_struct	timeout_work;
+	u32			retries_left;
+};
+
+static inline struct rxdp_dev *to_rdev(struct ib_device *ibdev)
+{
+	return container_of(ibdev, struct rxdp_dev, ib_dev);
+}
+
+static inline struct rxdp_pd *to_rpd(struct ib_pd *ibpd)
+{
+	return container_of(ibpd, struct rxdp_pd, ibpd);
+}
+
+static inline struct rxdp_cq *to_rcq(struct ib_cq *ibcq)
+{
+	return ibcq ? container_of(ibcq, struct rxdp_cq, ibcq) : NULL;
+}
+
+static inline struct rxdp_srq *to_rsrq(struct ib_srq *ibsrq)
+{
+	return ibsrq ? container_of(ibsrq, struct rxdp_srq, ibsrq) : NULL;
+}
+
+static inline struct rxdp_qp *to_rqp(struct ib_qp *ibqp)
+{
+	return container_of(ibqp, struct rxdp_qp, ibqp);
+}
+
+static inline struct rxdp_mr *to_rmr(struct ib_mr *ibmr)
+{
+	return container_of(ibmr, struct rxdp_mr, ibmr);
+}
+
+static inline struct rxdp_ah *to_rah(struct ib_ah *ibah)
+{
+	return container_of(ibah, struct rxdp_ah, ibah);
+}
+
+/* rxdp_dev.c: device attributes, registration and removal */
+int rxdp_dev_add(const char *name, struct net_device *ndev);
+void rxdp_dev_remove_all(void);
+void rxdp_dev_netdev_event(struct net_device *ndev, unsigned long event);
+enum ib_mtu rxdp_active_mtu(struct net_device *ndev);
+
+/* rxdp_net.c: following the netdev */
+void rxdp_port_update(struct rxdp_dev *rdev);
+int rxdp_net_init(void);
+void rxdp_net_exit(void);
+
+/* rxdp_verbs.c: the verbs entry points */
+extern const struct ib_device_ops rxdp_dev_ops;
+
+/* rxdp_cq.c */
+int rxdp_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		   struct uverbs_attr_bundle *attrs);
+int rxdp_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata);
+int rxdp_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
+int rxdp_poll_cq(struct ib_cq *ibcq, int num, struct ib_wc *wc);
+int rxdp_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
+int rxdp_cq_post(struct rxdp_cq *cq, const struct ib_wc *wc, bool solicited);
+
+/* rxdp_mr.c */
+struct ib_mr *rxdp_get_dma_mr(struct ib_pd *ibpd, int access);
+struct ib_mr *rxdp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
+			       u64 iova, int access, struct ib_udata *udata);
+int rxdp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+int rxdp_check_sge(struct rxdp_dev *rdev, struct ib_pd *pd, u32 lkey,
+		   u64 addr, u32 length, int access);
+void rxdp_mr_init(struct rxdp_dev *rdev);
+void rxdp_mr_cleanup(struct rxdp_dev *rdev);
+
+/* rxdp_ah.c */
+int rxdp_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
+		   struct ib_udata *udata);
+int rxdp_query_ah(struct ib_ah *ibah, struct rdma_ah_attr *attr);
+int rxdp_destroy_ah(struct ib_ah *ibah, u32 flags);
+int rxdp_check_ah_attr(struct rxdp_dev *rdev, const struct rdma_ah_attr *attr);
+int rxdp_ah_check(struct rxdp_dev *rdev, u32 ah_num, struct ib_pd *pd);
+
+/* rxdp_srq.c */
+int rxdp_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
+		    struct ib_udata *udata);
+int rxdp_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
+		    enum ib_srq_attr_mask mask, struct ib_udata *udata);
+int rxdp_query_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr);
+int rxdp_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata);
+int rxdp_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
+		       const struct ib_recv_wr **bad_wr);
+
+/* rxdp_qp.c: the QP lifecycle */
+int rxdp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		   struct ib_udata *udata);
+int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		   struct ib_udata *udata);
+int rxdp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		  struct ib_qp_init_attr *init);
+int rxdp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
+void rxdp_qp_error(struct rxdp_qp *qp);
+void rxdp_qp_fatal(struct rxdp_qp *qp);
+void rxdp_qp_event(struct rxdp_qp *qp, enum ib_event_type type);
+void rxdp_qp_put(struct rxdp_qp *qp);
+bool rxdp_qp_uses_lkey(struct rxdp_qp *qp, u32 lkey);
+
+/* rxdp_post.c: posting work requests */
+int rxdp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		   const struct ib_send_wr **bad_wr);
+int rxdp_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		   const struct ib_recv_wr **bad_wr);
+int rxdp_post_one_recv(struct rxdp_dev *rdev, struct ib_pd *pd,
+		       struct rxdp_queue *q, u32 max_sge,
+		       const struct ib_recv_wr *wr);
+void rxdp_flush_sq(struct rxdp_qp *qp);
+void rxdp_flush_rq(struct rxdp_qp *qp);
+void rxdp_sq_complete_first(struct rxdp_qp *qp, enum ib_wc_status status);
+size_t rxdp_send_wqe_size(const struct rxdp_wq *sq);
+size_t rxdp_recv_wqe_size(u32 max_sge);
+
+/* rxdp_timer.c: requester timers */
+void rxdp_timers_init(struct rxdp_qp *qp);
+void rxdp_sq_kick(struct rxdp_qp *qp);
+void rxdp_rnr_timer_start(struct rxdp_qp *qp, u8 rnr_timer);
+void rxdp_timers_stop(struct rxdp_qp *qp);
+void rxdp_timers_stop_sync(struct rxdp_qp *qp);
+void rxdp_timers_shutdown(struct rxdp_qp *qp);
+
+/* rxdp_debugfs.c */
+void rxdp_debugfs_init(void);
+void rxdp_debugfs_exit(void);
+void rxdp_debugfs_add_dev(struct rxdp_dev *rdev);
+void rxdp_debugfs_remove_dev(struct rxdp_dev *rdev);
+
+#endif /* RXDP_H */

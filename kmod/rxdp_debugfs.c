@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs: rxdp/<device>/qps lists every QP of a device.  The iterator
+ * holds a reference on the QP it is at, so QPs may come and go meanwhile.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "rxdp.h"
+
+static struct dentry *rxdp_debugfs_root;
+
+static const char *const rxdp_qpt_names[] = {
+	[IB_QPT_SMI] = "SMI", [IB_QPT_GSI] = "GSI", [IB_QPT_RC] = "RC",
+	[IB_QPT_UC] = "UC", [IB_QPT_UD] = "UD",
+};
+
+static const char *const rxdp_qps_names[] = {
+	[IB_QPS_RESET] = "RESET", [IB_QPS_INIT] = "INIT", [IB_QPS_RTR] = "RTR",
+	[IB_QPS_RTS] = "RTS", [IB_QPS_SQD] = "SQD", [IB_QPS_SQE] = "SQE",
+	[IB_QPS_ERR] = "ERR",
+};
+
+/*
+ * *pos: 0 is the header; n > 0 means "continue from QPN n - 1".
+ */
+static void *rxdp_qps_start(struct seq_file *m, loff_t *pos)
+{
+	struct rxdp_dev *rdev = m->private;
+	unsigned long qpn;
+	struct rxdp_qp *qp;
+
+	if (*pos == 0)
+		return SEQ_START_TOKEN;
+	qpn = *pos - 1;
+	qp = rxdp_qp_next(&rdev->qpn, &qpn);
+	if (qp)
+		*pos = qpn + 1;
+	return qp;
+}
+
+static void *rxdp_qps_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	if (v != SEQ_START_TOKEN) {
+		*pos = to_rqp(v)->ibqp.qp_num + 2;
+		rxdp_qp_put(v);
+	} else {
+		*pos = 1;
+	}
+	return rxdp_qps_start(m, pos);
+}
+
+static void rxdp_qps_stop(struct seq_file *m, void *v)
+{
+	if (v && v != SEQ_START_TOKEN)
+		rxdp_qp_put(v);
+}
+
+static int rxdp_qps_show(struct seq_file *m, void *v)
+{
+	struct rxdp_qp *qp = v;
+	enum ib_qp_state state;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(m, "qpn\ttype\tstate\tsq_psn\trq_psn\tdest_qpn\tsq\trq\towner\n");
+		return 0;
+	}
+	state = READ_ONCE(qp->state);
+	seq_printf(m, "%u\t%s\t%s\t%u\t%u\t%u\t%u/%u\t",
+		   qp->ibqp.qp_num, rxdp_qpt_names[qp->ibqp.qp_type],
+		   rxdp_qps_names[state], qp->attr.sq_psn, qp->attr.rq_psn,
+		   qp->attr.dest_qp_num,
+		   rxdp_queue_count(&qp->sq.q, rxdp_queue_load_prod(&qp->sq.q),
+				    qp->sq.q.cons),
+		   qp->sq.max_wr);
+	if (qp->srq)
+		seq_puts(m, "srq\t");
+	else
+		seq_printf(m, "%u/%u\t",
+			   rxdp_queue_count(&qp->rq.q,
+					    rxdp_queue_load_prod(&qp->rq.q),
+					    qp->rq.q.cons),
+			   qp->rq.max_wr);
+	if (qp->owner)
+		seq_printf(m, "%d:%s\n", qp->owner, qp->comm);
+	else
+		seq_puts(m, "kernel\n");
+	return 0;
+}
+
+static const struct seq_operations rxdp_qps_sops = {
+	.start = rxdp_qps_start,
+	.next = rxdp_qps_next,
+	.stop = rxdp_qps_stop,
+	.show = rxdp_qps_show,
+};
+DEFINE_SEQ_ATTRIBUTE(rxdp_qps);
+
+void rxdp_debugfs_add_dev(struct rxdp_dev *rdev)
+{
+	rdev->debugfs = debugfs_create_dir(dev_name(&rdev->ib_dev.dev),
+					   rxdp_debugfs_root);
+	debugfs_create_file("qps", 0400, rdev->debugfs, rdev, &rxdp_qps_fops);
+}
+
+void rxdp_debugfs_remove_dev(struct rxdp_dev *rdev)
+{
+	debugfs_remove_recursive(rdev->debugfs);
+	rdev->debugfs = NULL;
+}
+
+void rxdp_debugfs_init(void)
+{
+	rxdp_debugfs_root = debugfs_create_dir("rxdp", NULL);
+}
+
+void rxdp_debugfs_exit(void)
+{
+	debugfs_remove_recursive(rxdp_debugfs_root);
+}

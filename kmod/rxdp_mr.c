@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory regions: registration pins user pages through ib_umem, keys are
+ * "index << 8 | random byte" so a stale key from a freed MR does not match
+ * the next MR of the same index.
+ */
+#include <linux/random.h>
+#include <rdma/ib_umem.h>
+
+#include "rxdp.h"
+
+#define RXDP_MR_INDEX_MAX	((1u << 24) - 1)
+
+void rxdp_mr_init(struct rxdp_dev *rdev)
+{
+	xa_init_flags(&rdev->mrs, XA_FLAGS_ALLOC1);
+}
+
+void rxdp_mr_cleanup(struct rxdp_dev *rdev)
+{
+	WARN_ON(!xa_empty(&rdev->mrs));
+	xa_destroy(&rdev->mrs);
+}
+
+static struct rxdp_mr *rxdp_mr_alloc(struct ib_pd *ibpd, int access)
+{
+	struct rxdp_dev *rdev = to_rdev(ibpd->device);
+	struct rxdp_mr *mr;
+	int err;
+
+	if (atomic_inc_return(&rdev->num_mr) > rdev->attr.max_mr) {
+		err = -ENOMEM;
+		goto err_count;
+	}
+	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
+	if (!mr) {
+		err = -ENOMEM;
+		goto err_count;
+	}
+	mr->access = access;
+	mr->ibmr.pd = ibpd;
+	mr->ibmr.device = ibpd->device;
+	return mr;
+
+err_count:
+	atomic_dec(&rdev->num_mr);
+	return ERR_PTR(err);
+}
+
+/* Make the MR findable by its key: the last step of registration. */
+static int rxdp_mr_publish(struct rxdp_dev *rdev, struct rxdp_mr *mr)
+{
+	u32 key;
+	int err;
+
+	err = xa_alloc_cyclic(&rdev->mrs, &mr->index, NULL,
+			      XA_LIMIT(1, RXDP_MR_INDEX_MAX), &rdev->next_mr,
+			      GFP_KERNEL);
+	if (err < 0)
+		return err;
+	key = mr->index << 8 | get_random_u8();
+	mr->ibmr.lkey = key;
+	mr->ibmr.rkey = key;
+	xa_store(&rdev->mrs, mr->index, mr, GFP_KERNEL);
+	return 0;
+}
+
+static void rxdp_mr_free(struct rxdp_dev *rdev, struct rxdp_mr *mr)
+{
+	if (mr->umem)
+		ib_umem_release(mr->umem);
+	atomic_dec(&rdev->num_mr);
+	/* post paths check keys under RCU */
+	kfree_rcu_mightsleep(mr);
+}
+
+struct ib_mr *rxdp_get_dma_mr(struct ib_pd *ibpd, int access)
+{
+	struct rxdp_dev *rdev = to_rdev(ibpd->device);
+	struct rxdp_mr *mr;
+	int err;
+
+	mr = rxdp_mr_alloc(ibpd, access);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+	mr->iova = 0;
+	mr->length = U64_MAX;
+	err = rxdp_mr_publish(rdev, mr);
+	if (err) {
+		rxdp_mr_free(rdev, mr);
+		return ERR_PTR(err);
+	}
+	return &mr->ibmr;
+}
+
+struct ib_mr *rxdp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
+			       u64 iova, int access, struct ib_udata *udata)
+{
+	struct rxdp_dev *rdev = to_rdev(ibpd->device);
+	struct rxdp_mr *mr;
+	int err;
+
+	if (!length || length > rdev->attr.max_mr_size ||
+	    iova + length < iova)
+		return ERR_PTR(-EINVAL);
+	err = ib_check_mr_access(ibpd->device, access);
+	if (err)
+		return ERR_PTR(err);
+	if (access & (IB_ACCESS_ON_DEMAND | IB_ACCESS_MW_BIND))
+		return ERR_PTR(-EOPNOTSUPP);
+
+	mr = rxdp_mr_alloc(ibpd, access);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+	mr->umem = ib_umem_get(ibpd->device, start, length, access);
+	if (IS_ERR(mr->umem)) {
+		err = PTR_ERR(mr->umem);
+		mr->umem = NULL;
+		goto err_free;
+	}
+	mr->iova = iova;
+	mr->length = length;
+	mr->ibmr.iova = iova;
+	mr->ibmr.length = length;
+	err = rxdp_mr_publish(rdev, mr);
+	if (err)
+		goto err_free;
+	return &mr->ibmr;
+
+err_free:
+	rxdp_mr_free(rdev, mr);
+	return ERR_PTR(err);
+}
+
+/*
+ * As rdmavt does: a QP whose send queue still holds a WQE that uses the key
+ * goes to the error state (flushing that WQE) before the MR goes away.
+ */
+static void rxdp_mr_clean_qps(struct rxdp_dev *rdev, u32 lkey)
+{
+	unsigned long qpn;
+	struct rxdp_qp *qp;
+
+	for (qpn = 0; (qp = rxdp_qp_next(&rdev->qpn, &qpn)); qpn++) {
+		if (rxdp_qp_uses_lkey(qp, lkey))
+			rxdp_qp_fatal(qp);
+		rxdp_qp_put(qp);
+	}
+}
+
+int rxdp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
+{
+	struct rxdp_dev *rdev = to_rdev(ibmr->device);
+	struct rxdp_mr *mr = to_rmr(ibmr);
+
+	/* no new WQE can name the key once it is out of the table */
+	xa_erase(&rdev->mrs, mr->index);
+	rxdp_mr_clean_qps(rdev, mr->ibmr.lkey);
+	rxdp_mr_free(rdev, mr);
+	return 0;
+}
+
+/**
+ * rxdp_check_sge - may a WQE use this piece of memory?
+ * @rdev: the device
+ * @pd: the QP's protection domain
+ * @lkey: the SGE's key
+ * @addr: the SGE's address
+ * @length: the SGE's length
+ * @access: the access the operation needs (IB_ACCESS_LOCAL_WRITE or 0)
+ *
+ * Return: 0, or -EINVAL when the key is unknown, of another PD, lacks the
+ * access or does not cover the range.
+ */
+int rxdp_check_sge(struct rxdp_dev *rdev, struct ib_pd *pd, u32 lkey,
+		   u64 addr, u32 length, int access)
+{
+	struct rxdp_mr *mr;
+	int err = -EINVAL;
+
+	rcu_read_lock();
+	mr = xa_load(&rdev->mrs, lkey >> 8);
+	if (!mr || mr->ibmr.lkey != lkey || mr->ibmr.pd != pd)
+		goto out;
+	if ((mr->access & access) != access)
+		goto out;
+	if (addr < mr->iova || addr + length < addr ||
+	    addr + length - mr->iova > mr->length)
+		goto out;
+	err = 0;
+out:
+	rcu_read_unlock();
+	return err;
+}

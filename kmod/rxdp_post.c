@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Posting work requests: post_send, post_recv and the user doorbell, with
+ * the checks rdmavt makes of each request, and the flushes of the error
+ * state.
+ *
+ * Kernel QPs post through ib_send_wr/ib_recv_wr: a bad request is refused
+ * with bad_wr and nothing after it is posted.  User QPs write WQEs straight
+ * into the mapped send queue and ring the doorbell (post_send with no
+ * request); those WQEs are checked here, and a bad one completes in error
+ * and takes the QP to the error state, as a real HCA does.
+ */
+#include "rxdp.h"
+
+#define RXDP_SEND_FLAGS	(IB_SEND_FENCE | IB_SEND_SIGNALED | \
+			 IB_SEND_SOLICITED | IB_SEND_INLINE)
+
+#define QPT(t)		BIT(IB_QPT_##t)
+
+/* What each send opcode is allowed on, and what it needs. */
+static const struct rxdp_wr_op {
+	u32	qpts;		/* QP types it may be posted on */
+	u8	wc_opcode;
+	bool	atomic;
+	bool	local_write;	/* the local buffer is written */
+	bool	no_inline;
+} rxdp_wr_ops[] = {
+	[IB_WR_RDMA_WRITE] = {
+		.qpts = QPT(RC) | QPT(UC), .wc_opcode = IB_WC_RDMA_WRITE,
+	},
+	[IB_WR_RDMA_WRITE_WITH_IMM] = {
+		.qpts = QPT(RC) | QPT(UC), .wc_opcode = IB_WC_RDMA_WRITE,
+	},
+	[IB_WR_SEND] = {
+		.qpts = QPT(RC) | QPT(UC) | QPT(UD) | QPT(GSI),
+		.wc_opcode = IB_WC_SEND,
+	},
+	[IB_WR_SEND_WITH_IMM] = {
+		.qpts = QPT(RC) | QPT(UC) | QPT(UD) | QPT(GSI),
+		.wc_opcode = IB_WC_SEND,
+	},
+	[IB_WR_SEND_WITH_INV] = {
+		.qpts = QPT(RC), .wc_opcode = IB_WC_SEND,
+	},
+	[IB_WR_RDMA_READ] = {
+		.qpts = QPT(RC), .wc_opcode = IB_WC_RDMA_READ,
+		.local_write = true, .no_inline = true,
+	},
+	[IB_WR_ATOMIC_CMP_AND_SWP] = {
+		.qpts = QPT(RC), .wc_opcode = IB_WC_COMP_SWAP,
+		.atomic = true, .local_write = true, .no_inline = true,
+	},
+	[IB_WR_ATOMIC_FETCH_AND_ADD] = {
+		.qpts = QPT(RC), .wc_opcode = IB_WC_FETCH_ADD,
+		.atomic = true, .local_write = true, .no_inline = true,
+	},
+};
+
+static const struct rxdp_wr_op *rxdp_wr_op(u32 opcode)
+{
+	if (opcode >= ARRAY_SIZE(rxdp_wr_ops) || !rxdp_wr_ops[opcode].qpts)
+		return NULL;
+	return &rxdp_wr_ops[opcode];
+}
+
+size_t rxdp_send_wqe_size(const struct rxdp_wq *sq)
+{
+	return sizeof(struct rxe_send_wqe) +
+	       max_t(size_t, sq->max_sge * sizeof(struct rxe_sge),
+		     sq->max_inline);
+}
+
+/**
+ * rxdp_check_send_wqe - may this WQE be executed on this QP?
+ * @qp: the QP
+ * @wqe: a WQE in kernel memory
+ *
+ * Return: IB_WC_SUCCESS, or the status its completion in error carries.
+ */
+static enum ib_wc_status rxdp_check_send_wqe(struct rxdp_qp *qp,
+					     const struct rxe_send_wqe *wqe)
+{
+	const struct rxdp_wr_op *op = rxdp_wr_op(wqe->wr.opcode);
+	u32 flags = wqe->wr.send_flags, num_sge = wqe->dma.num_sge, i;
+	struct rxdp_dev *rdev = qp->rdev;
+	u64 len = 0;
+
+	if (!op || !(op->qpts & BIT(qp->ibqp.qp_type)) ||
+	    (flags & ~RXDP_SEND_FLAGS))
+		return IB_WC_LOC_QP_OP_ERR;
+
+	if (flags & IB_SEND_INLINE) {
+		if (op->no_inline || wqe->dma.length > qp->sq.max_inline)
+			return IB_WC_LOC_QP_OP_ERR;
+		len = wqe->dma.length;
+	} else {
+		if (num_sge > qp->sq.max_sge)
+			return IB_WC_LOC_QP_OP_ERR;
+		for (i = 0; i < num_sge; i++)
+			len += wqe->dma.sge[i].length;
+		if (len != wqe->dma.length)
+			return IB_WC_LOC_LEN_ERR;
+	}
+	if (len > RXDP_MAX_MSG_SZ)
+		return IB_WC_LOC_LEN_ERR;
+
+	if (op->atomic && (len < sizeof(u64) || num_sge != 1 ||
+			   (wqe->wr.wr.atomic.remote_addr & (sizeof(u64) - 1))))
+		return IB_WC_LOC_QP_OP_ERR;
+
+	if (qp->ibqp.qp_type == IB_QPT_UD || qp->ibqp.qp_type == IB_QPT_GSI) {
+		struct net_device *ndev;
+		u32 mtu = 0;
+
+		if (rxdp_ah_check(rdev, wqe->wr.wr.ud.ah_num, qp->ibqp.pd))
+			return IB_WC_LOC_QP_OP_ERR;
+		ndev = ib_device_get_netdev(&rdev->ib_dev, RXDP_PORT);
+		if (ndev) {
+			mtu = ib_mtu_enum_to_int(rxdp_active_mtu(ndev));
+			dev_put(ndev);
+		}
+		/* a UD message is one packet */
+		if (len > mtu)
+			return IB_WC_LOC_LEN_ERR;
+	}
+
+	if (flags & IB_SEND_INLINE)
+		return IB_WC_SUCCESS;
+	for (i = 0; i < num_sge; i++) {
+		const struct rxe_sge *sge = &wqe->dma.sge[i];
+
+		if (sge->length &&
+		    rxdp_check_sge(rdev, qp->ibqp.pd, sge->lkey, sge->addr,
+				   sge->length,
+				   op->local_write ? IB_ACCESS_LOCAL_WRITE : 0))
+			return IB_WC_LOC_PROT_ERR;
+	}
+	return IB_WC_SUCCESS;
+}
+
+static void rxdp_send_complete(struct rxdp_qp *qp, u64 wr_id, u32 opcode,
+			       enum ib_wc_status status)
+{
+	const struct rxdp_wr_op *op = rxdp_wr_op(opcode);
+	struct ib_wc wc = {
+		.wr_id = wr_id,
+		.status = status,
+		.opcode = op ? op->wc_opcode : IB_WC_SEND,
+		.qp = &qp->ibqp,
+		.port_num = RXDP_PORT,
+	};
+
+	rxdp_cq_post(qp->scq, &wc, false);
+}
+
+/**
+ * rxdp_sq_complete_first - complete the oldest outstanding send WQE
+ * @qp: the QP
+ * @status: its status
+ *
+ * Context: sq.lock held.
+ */
+void rxdp_sq_complete_first(struct rxdp_qp *qp, enum ib_wc_status status)
+{
+	struct rxdp_queue *q = &qp->sq.q;
+	struct rxe_send_wqe *wqe;
+
+	if (q->cons == qp->sq.seen)
+		return;
+	wqe = rxdp_queue_addr(q, q->cons);
+	rxdp_send_complete(qp, READ_ONCE(wqe->wr.wr_id),
+			   READ_ONCE(wqe->wr.opcode), status);
+	rxdp_queue_advance_cons(q);
+}
+
+/**
+ * rxdp_flush_sq - complete every WQE of the send queue with a flush error
+ * @qp: a QP in the error state
+ *
+ * Every WQE completes, signalled or not: a WR that completes in error
+ * always generates a completion.
+ * Context: sq.lock held.
+ */
+void rxdp_flush_sq(struct rxdp_qp *qp)
+{
+	struct rxdp_queue *q = &qp->sq.q;
+
+	qp->sq.seen = rxdp_queue_load_prod(q);
+	while (q->cons != qp->sq.seen)
+		rxdp_sq_complete_first(qp, IB_WC_WR_FLUSH_ERR);
+}
+
+/**
+ * rxdp_flush_rq - complete every receive WQE with a flush error
+ * @qp: a QP in the error state, without an SRQ
+ *
+ * Context: rq.lock held.
+ */
+void rxdp_flush_rq(struct rxdp_qp *qp)
+{
+	struct rxdp_queue *q = &qp->rq.q;
+	u32 prod = rxdp_queue_load_prod(q);
+
+	while (q->cons != prod) {
+		struct rxe_recv_wqe *wqe = rxdp_queue_addr(q, q->cons);
+		struct ib_wc wc = {
+			.wr_id = READ_ONCE(wqe->wr_id),
+			.status = IB_WC_WR_FLUSH_ERR,
+			.opcode = IB_WC_RECV,
+			.qp = &qp->ibqp,
+			.port_num = RXDP_PORT,
+		};
+
+		rxdp_cq_post(qp->rcq, &wc, false);
+		rxdp_queue_advance_cons(q);
+	}
+}
+
+/*
+ * The user rang the doorbell: check the WQEs it added.  A bad one
+ * completes with its error and the QP goes to the error state, which
+ * flushes what follows it.
+ * Context: sq.lock held; returns with it held.
+ */
+static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags)
+{
+	struct rxdp_queue *q = &qp->sq.q;
+	u32 prod = rxdp_queue_load_prod(q);
+	size_t size = rxdp_send_wqe_size(&qp->sq);
+	enum ib_wc_status status;
+
+	switch (qp->state) {
+	case IB_QPS_RESET:
+	case IB_QPS_INIT:
+	case IB_QPS_RTR:
+		/* refused: they are not posted, so they never complete */
+		q->cons = prod;
+		qp->sq.seen = prod;
+		smp_store_release(&q->buf->consumer_index, prod);
+		return -EINVAL;
+	case IB_QPS_ERR:
+		rxdp_flush_sq(qp);
+		return 0;
+	default:
+		break;
+	}
+
+	while (qp->sq.seen != prod) {
+		/* user space may change the WQE under us: check a copy */
+		memcpy(qp->sq_scratch, rxdp_queue_addr(q, qp->sq.seen), size);
+		status = rxdp_check_send_wqe(qp, qp->sq_scratch);
+		qp->sq.seen = (qp->sq.seen + 1) & q->index_mask;
+		if (status != IB_WC_SUCCESS) {
+			/* WQEs before it are outstanding: drop them first */
+			while (((q->cons + 1) & q->index_mask) != qp->sq.seen)
+				rxdp_sq_complete_first(qp, IB_WC_WR_FLUSH_ERR);
+			rxdp_sq_complete_first(qp, status);
+			spin_unlock_irqrestore(&qp->sq.lock, *flags);
+			rxdp_qp_fatal(qp);
+			spin_lock_irqsave(&qp->sq.lock, *flags);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int rxdp_build_send_wqe(struct rxdp_qp *qp, struct rxe_send_wqe *wqe,
+			       const struct ib_send_wr *wr)
+{
+	u32 i;
+
+	memset(wqe, 0, sizeof(*wqe));
+	wqe->wr.wr_id = wr->wr_id;
+	wqe->wr.opcode = wr->opcode;
+	wqe->wr.send_flags = wr->send_flags;
+	if (wr->opcode == IB_WR_SEND_WITH_INV)
+		wqe->wr.ex.invalidate_rkey = wr->ex.invalidate_rkey;
+	else
+		wqe->wr.ex.imm_data = wr->ex.imm_data;
+
+	switch (wr->opcode) {
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+	case IB_WR_RDMA_READ:
+		wqe->wr.wr.rdma.remote_addr = rdma_wr(wr)->remote_addr;
+		wqe->wr.wr.rdma.rkey = rdma_wr(wr)->rkey;
+		wqe->iova = rdma_wr(wr)->remote_addr;
+		break;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+	case IB_WR_ATOMIC_FETCH_AND_ADD:
+		wqe->wr.wr.atomic.remote_addr = atomic_wr(wr)->remote_addr;
+		wqe->wr.wr.atomic.compare_add = atomic_wr(wr)->compare_add;
+		wqe->wr.wr.atomic.swap = atomic_wr(wr)->swap;
+		wqe->wr.wr.atomic.rkey = atomic_wr(wr)->rkey;
+		wqe->iova = atomic_wr(wr)->remote_addr;
+		break;
+	default:
+		break;
+	}
+	if (qp->ibqp.qp_type == IB_QPT_UD || qp->ibqp.qp_type == IB_QPT_GSI) {
+		if (!ud_wr(wr)->ah)
+			return -EINVAL;
+		wqe->wr.wr.ud.remote_qpn = ud_wr(wr)->remote_qpn;
+		wqe->wr.wr.ud.remote_qkey = ud_wr(wr)->remote_qkey;
+		wqe->wr.wr.ud.pkey_index = ud_wr(wr)->pkey_index;
+		wqe->wr.wr.ud.ah_num = to_rah(ud_wr(wr)->ah)->ah_num;
+	}
+
+	if (wr->num_sge < 0)
+		return -EINVAL;
+	if (wr->send_flags & IB_SEND_INLINE) {
+		u8 *p = wqe->dma.inline_data;
+		u32 left = qp->sq.max_inline;
+
+		for (i = 0; i < wr->num_sge; i++) {
+			u32 len = wr->sg_list[i].length;
+
+			if (len > left)
+				return -EINVAL;
+			memcpy(p, (void *)(uintptr_t)wr->sg_list[i].addr, len);
+			p += len;
+			left -= len;
+			wqe->dma.length += len;
+		}
+	} else {
+		if (wr->num_sge > qp->sq.max_sge)
+			return -EINVAL;
+		for (i = 0; i < wr->num_sge; i++) {
+			wqe->dma.sge[i].addr = wr->sg_list[i].addr;
+			wqe->dma.sge[i].length = wr->sg_list[i].length;
+			wqe->dma.sge[i].lkey = wr->sg_list[i].lkey;
+			wqe->dma.length += wr->sg_list[i].length;
+		}
+		wqe->dma.num_sge = wr->num_sge;
+	}
+	wqe->dma.resid = wqe->dma.length;
+	return 0;
+}
+
+static int rxdp_post_one_send(struct rxdp_qp *qp, const struct ib_send_wr *wr)
+{
+	struct rxdp_queue *q = &qp->sq.q;
+	struct rxe_send_wqe *wqe;
+	int err;
+
+	if (((q->prod + 1) & q->index_mask) == q->cons)
+		return -ENOMEM;
+	wqe = rxdp_queue_addr(q, q->prod);
+	err = rxdp_build_send_wqe(qp, wqe, wr);
+	if (err)
+		return err;
+	if (rxdp_check_send_wqe(qp, wqe) != IB_WC_SUCCESS)
+		return -EINVAL;
+	rxdp_queue_advance_prod(q);
+	qp->sq.seen = q->prod;
+	return 0;
+}
+
+int rxdp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		   const struct ib_send_wr **bad_wr)
+{
+	struct rxdp_qp *qp = to_rqp(ibqp);
+	unsigned long flags;
+	int err = 0;
+
+	spin_lock_irqsave(&qp->sq.lock, flags);
+	if (qp->is_user) {
+		err = rxdp_sq_doorbell(qp, &flags);
+		goto kick;
+	}
+	if (qp->state < IB_QPS_RTS) {
+		err = -EINVAL;
+		*bad_wr = wr;
+		goto out;
+	}
+	for (; wr; wr = wr->next) {
+		err = rxdp_post_one_send(qp, wr);
+		if (err) {
+			*bad_wr = wr;
+			break;
+		}
+	}
+	if (qp->state == IB_QPS_ERR)
+		rxdp_flush_sq(qp);
+kick:
+	if (qp->state == IB_QPS_RTS && qp->sq.q.cons != qp->sq.seen)
+		rxdp_sq_kick(qp);
+out:
+	spin_unlock_irqrestore(&qp->sq.lock, flags);
+	return err;
+}
+
+/**
+ * rxdp_post_one_recv - add a receive WQE to a receive queue or SRQ
+ * @rdev: the device
+ * @pd: the PD of the QP or SRQ
+ * @q: the queue
+ * @max_sge: its SGE limit
+ * @wr: the request
+ *
+ * Context: the queue's lock held.
+ * Return: 0, -ENOMEM when full, -EINVAL for a bad request.
+ */
+int rxdp_post_one_recv(struct rxdp_dev *rdev, struct ib_pd *pd,
+		       struct rxdp_queue *q, u32 max_sge,
+		       const struct ib_recv_wr *wr)
+{
+	struct rxe_recv_wqe *wqe;
+	u64 len = 0;
+	int i;
+
+	if (wr->num_sge < 0 || wr->num_sge > max_sge)
+		return -EINVAL;
+	if (((q->prod + 1) & q->index_mask) == q->cons)
+		return -ENOMEM;
+	for (i = 0; i < wr->num_sge; i++) {
+		const struct ib_sge *sge = &wr->sg_list[i];
+
+		if (sge->length &&
+		    rxdp_check_sge(rdev, pd, sge->lkey, sge->addr, sge->length,
+				   IB_ACCESS_LOCAL_WRITE))
+			return -EINVAL;
+		len += sge->length;
+	}
+	if (len > RXDP_MAX_MSG_SZ)
+		return -EINVAL;
+
+	wqe = rxdp_queue_addr(q, q->prod);
+	memset(wqe, 0, sizeof(*wqe));
+	wqe->wr_id = wr->wr_id;
+	for (i = 0; i < wr->num_sge; i++) {
+		wqe->dma.sge[i].addr = wr->sg_list[i].addr;
+		wqe->dma.sge[i].length = wr->sg_list[i].length;
+		wqe->dma.sge[i].lkey = wr->sg_list[i].lkey;
+	}
+	wqe->dma.num_sge = wr->num_sge;
+	wqe->dma.length = len;
+	wqe->dma.resid = len;
+	rxdp_queue_advance_prod(q);
+	return 0;
+}
+
+int rxdp_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		   const struct ib_recv_wr **bad_wr)
+{
+	struct rxdp_qp *qp = to_rqp(ibqp);
+	unsigned long flags;
+	int err = 0;
+
+	if (qp->srq || qp->is_user) {
+		*bad_wr = wr;
+		return -EINVAL;
+	}
+	spin_lock_irqsave(&qp->rq.lock, flags);
+	if (qp->state == IB_QPS_RESET) {
+		err = -EINVAL;
+		*bad_wr = wr;
+		goto out;
+	}
+	for (; wr; wr = wr->next) {
+		err = rxdp_post_one_recv(qp->rdev, ibqp->pd, &qp->rq.q,
+					 qp->rq.max_sge, wr);
+		if (err) {
+			*bad_wr = wr;
+			break;
+		}
+	}
+	if (qp->state == IB_QPS_ERR)
+		rxdp_flush_rq(qp);
+out:
+	spin_unlock_irqrestore(&qp->rq.lock, flags);
+	return err;
+}
+
+/**
+ * rxdp_qp_uses_lkey - does an outstanding send WQE use this key?
+ * @qp: the QP
+ * @lkey: the key
+ */
+bool rxdp_qp_uses_lkey(struct rxdp_qp *qp, u32 lkey)
+{
+	struct rxdp_queue *q = &qp->sq.q;
+	unsigned long flags;
+	bool found = false;
+	u32 i, n;
+
+	spin_lock_irqsave(&qp->sq.lock, flags);
+	for (i = q->cons; !found && i != qp->sq.seen;
+	     i = (i + 1) & q->index_mask) {
+		struct rxe_send_wqe *wqe = rxdp_queue_addr(q, i);
+
+		if (READ_ONCE(wqe->wr.send_flags) & IB_SEND_INLINE)
+			continue;
+		n = min_t(u32, READ_ONCE(wqe->dma.num_sge), qp->sq.max_sge);
+		while (n--)
+			if (READ_ONCE(wqe->dma.sge[n].lkey) == lkey)
+				found = true;
+	}
+	spin_unlock_irqrestore(&qp->sq.lock, flags);
+	return found;
+}

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * QP lifecycle: create, modify (the IB state machine), query, destroy, and
+ * the asynchronous move to the error state.
+ *
+ * Locking: modify_lock serializes modify_qp, query_qp and destroy_qp.  The
+ * state is written with both work queue locks held, so the post paths and
+ * the flushes see it consistently under either.
+ */
+#include <linux/sched.h>
+#include <rdma/ib_cache.h>
+#include <rdma/uverbs_ioctl.h>
+
+#include "rxdp.h"
+
+#define RXDP_QP_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
+			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC)
+#define RXDP_PSN_MASK	0xffffffu
+
+void rxdp_qp_put(struct rxdp_qp *qp)
+{
+	if (refcount_dec_and_test(&qp->ref))
+		complete(&qp->done);
+}
+
+void rxdp_qp_event(struct rxdp_qp *qp, enum ib_event_type type)
+{
+	struct ib_event ev = {
+		.device = qp->ibqp.device,
+		.element.qp = &qp->ibqp,
+		.event = type,
+	};
+
+	if (qp->ibqp.event_handler)
+		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
+}
+
+static void rxdp_qp_lock(struct rxdp_qp *qp, unsigned long *flags)
+{
+	spin_lock_irqsave(&qp->sq.lock, *flags);
+	spin_lock(&qp->rq.lock);
+}
+
+static void rxdp_qp_unlock(struct rxdp_qp *qp, unsigned long *flags)
+{
+	spin_unlock(&qp->rq.lock);
+	spin_unlock_irqrestore(&qp->sq.lock, *flags);
+}
+
+/**
+ * rxdp_qp_error - move a QP to the error state
+ * @qp: the QP
+ *
+ * Completes every outstanding WQE of both queues with a flush error, in
+ * order.  A QP on an SRQ raises the last-WQE-reached event.  Callable from
+ * any context but hard irq.
+ */
+void rxdp_qp_error(struct rxdp_qp *qp)
+{
+	unsigned long flags;
+	bool was_err;
+
+	rxdp_qp_lock(qp, &flags);
+	was_err = qp->state == IB_QPS_ERR;
+	qp->state = IB_QPS_ERR;
+	qp->attr.qp_state = IB_QPS_ERR;
+	if (!was_err) {
+		rxdp_flush_sq(qp);
+		if (!qp->srq)
+			rxdp_flush_rq(qp);
+	}
+	rxdp_qp_unlock(qp, &flags);
+	if (was_err)
+		return;
+	rxdp_timers_stop(qp);
+	if (qp->srq)
+		rxdp_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
+}
+
+/**
+ * rxdp_qp_fatal - a local error the consumer must hear about
+ * @qp: the QP
+ *
+ * The QP goes to the error state and IB_EVENT_QP_FATAL is raised.
+ */
+void rxdp_qp_fatal(struct rxdp_qp *qp)
+{
+	rxdp_qp_error(qp);
+	rxdp_qp_event(qp, IB_EVENT_QP_FATAL);
+}
+
+/* RESET: both queues empty, no completions, timers idle. */
+static void rxdp_qp_reset(struct rxdp_qp *qp)
+{
+	unsigned long flags;
+
+	rxdp_timers_stop_sync(qp);
+	rxdp_qp_lock(qp, &flags);
+	qp->state = IB_QPS_RESET;
+	rxdp_queue_empty(&qp->sq.q);
+	qp->sq.seen = qp->sq.q.cons;
+	if (!qp->srq)
+		rxdp_queue_empty(&qp->rq.q);
+	rxdp_qp_unlock(qp, &flags);
+}
+
+static void rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
+			      bool sqd_notify)
+{
+	unsigned long flags;
+	bool drained;
+
+	switch (state) {
+	case IB_QPS_RESET:
+		rxdp_qp_reset(qp);
+		return;
+	case IB_QPS_ERR:
+		rxdp_qp_error(qp);
+		return;
+	default:
+		break;
+	}
+
+	rxdp_qp_lock(qp, &flags);
+	qp->state = state;
+	drained = qp->sq.q.cons == qp->sq.seen;
+	if (state == IB_QPS_RTS && !drained)
+		rxdp_sq_kick(qp);
+	rxdp_qp_unlock(qp, &flags);
+	if (state == IB_QPS_SQD && sqd_notify && drained)
+		rxdp_qp_event(qp, IB_EVENT_SQ_DRAINED);
+}
+
+static int rxdp_check_cap(struct rxdp_dev *rdev, struct ib_qp_init_attr *init)
+{
+	struct ib_qp_cap *cap = &init->cap;
+
+	if (cap->max_send_wr > rdev->attr.max_qp_wr ||
+	    cap->max_send_sge > rdev->attr.max_send_sge ||
+	    cap->max_inline_data > RXDP_MAX_INLINE)
+		return -EINVAL;
+	if (!init->srq && (cap->max_recv_wr > rdev->attr.max_qp_wr ||
+			   cap->max_recv_sge > rdev->attr.max_recv_sge))
+		return -EINVAL;
+	return 0;
+}
+
+static int rxdp_qp_init_queues(struct rxdp_qp *qp, struct ib_qp_init_attr *init,
+			       struct ib_udata *udata,
+			       struct rxe_create_qp_resp *resp)
+{
+	struct ib_device *ibdev = qp->ibqp.device;
+	u32 n;
+	int err;
+
+	spin_lock_init(&qp->sq.lock);
+	spin_lock_init(&qp->rq.lock);
+
+	qp->sq.max_sge = max(init->cap.max_send_sge, 1u);
+	qp->sq.max_inline = init->cap.max_inline_data;
+	/* the inline area and the SGE area share the WQE's tail */
+	qp->sq.max_inline = max_t(u32, qp->sq.max_inline,
+				  qp->sq.max_sge * sizeof(struct rxe_sge));
+	qp->sq.max_sge = qp->sq.max_inline / sizeof(struct rxe_sge);
+	qp->sq.max_sge = min(qp->sq.max_sge, RXDP_MAX_SGE);
+	n = init->cap.max_send_wr;
+	err = rxdp_queue_init(&qp->sq.q, ibdev, &n,
+			      rxdp_send_wqe_size(&qp->sq), udata,
+			      &resp->sq_mi);
+	if (err)
+		return err;
+	qp->sq.max_wr = n;
+	qp->sq_scratch = kzalloc(rxdp_send_wqe_size(&qp->sq), GFP_KERNEL);
+	if (!qp->sq_scratch) {
+		err = -ENOMEM;
+		goto err_sq;
+	}
+
+	if (!init->srq) {
+		qp->rq.max_sge = max(init->cap.max_recv_sge, 1u);
+		n = init->cap.max_recv_wr;
+		err = rxdp_queue_init(&qp->rq.q, ibdev, &n,
+				      rxdp_recv_wqe_size(qp->rq.max_sge),
+				      udata, &resp->rq_mi);
+		if (err)
+			goto err_scratch;
+		qp->rq.max_wr = n;
+	}
+	return 0;
+
+err_scratch:
+	kfree(qp->sq_scratch);
+err_sq:
+	rxdp_queue_free(&qp->sq.q);
+	return err;
+}
+
+static void rxdp_qp_free_queues(struct rxdp_qp *qp)
+{
+	if (!qp->srq)
+		rxdp_queue_free(&qp->rq.q);
+	kfree(qp->sq_scratch);
+	rxdp_queue_free(&qp->sq.q);
+}
+
+static void rxdp_qp_fill_cap(struct rxdp_qp *qp, struct ib_qp_cap *cap)
+{
+	cap->max_send_wr = qp->sq.max_wr;
+	cap->max_send_sge = qp->sq.max_sge;
+	cap->max_inline_data = qp->sq.max_inline;
+	cap->max_recv_wr = qp->srq ? 0 : qp->rq.max_wr;
+	cap->max_recv_sge = qp->srq ? 0 : qp->rq.max_sge;
+}
+
+int rxdp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		   struct ib_udata *udata)
+{
+	struct rxdp_dev *rdev = to_rdev(ibqp->device);
+	struct rxdp_qp *qp = to_rqp(ibqp);
+	struct rxe_create_qp_resp resp = {};
+	u32 qpn;
+	int err;
+
+	switch (init->qp_type) {
+	case IB_QPT_RC:
+	case IB_QPT_UC:
+	case IB_QPT_UD:
+		break;
+	case IB_QPT_GSI:
+		if (udata)
+			return -EINVAL;
+		break;
+	case IB_QPT_SMI:	/* there is no subnet manager on RoCE */
+		return -EINVAL;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (init->create_flags)
+		return -EOPNOTSUPP;
+	if (!init->send_cq || (!init->recv_cq && !init->srq))
+		return -EINVAL;
+	err = rxdp_check_cap(rdev, init);
+	if (err)
+		return err;
+	if (udata && udata->outlen < sizeof(resp))
+		return -EINVAL;
+
+	err = rxdp_qpn_alloc(&rdev->qpn, init->qp_type == IB_QPT_GSI, &qpn);
+	if (err)
+		return err;
+
+	qp->rdev = rdev;
+	qp->is_user = !!udata;
+	qp->scq = to_rcq(init->send_cq);
+	qp->rcq = to_rcq(init->recv_cq);
+	qp->srq = to_rsrq(init->srq);
+	qp->sq_sig_type = init->sq_sig_type;
+	qp->state = IB_QPS_RESET;
+	qp->attr.qp_state = IB_QPS_RESET;
+	qp->attr.port_num = init->qp_type == IB_QPT_GSI ? init->port_num :
+							  RXDP_PORT;
+	qp->attr.path_mtu = IB_MTU_1024;
+	qp->owner = udata ? task_tgid_nr(current) : 0;
+	get_task_comm(qp->comm, current);
+	refcount_set(&qp->ref, 1);
+	init_completion(&qp->done);
+	mutex_init(&qp->modify_lock);
+	rxdp_timers_init(qp);
+
+	err = rxdp_qp_init_queues(qp, init, udata, &resp);
+	if (err)
+		goto err_qpn;
+	if (udata) {
+		err = ib_copy_to_udata(udata, &resp, sizeof(resp));
+		if (err)
+			goto err_queues;
+	}
+	rxdp_qp_fill_cap(qp, &init->cap);
+	ibqp->qp_num = qpn;
+
+	/* findable only once complete */
+	err = xa_err(xa_store_bh(&rdev->qpn.qps, qpn, qp, GFP_KERNEL));
+	if (err)
+		goto err_queues;
+	return 0;
+
+err_queues:
+	rxdp_qp_free_queues(qp);
+err_qpn:
+	rxdp_qpn_free(&rdev->qpn, qpn);
+	return err;
+}
+
+/* Check every attribute of a modify before anything changes. */
+static int rxdp_check_modify(struct rxdp_qp *qp, struct ib_qp_attr *attr,
+			     int mask)
+{
+	struct rxdp_dev *rdev = qp->rdev;
+
+	if ((mask & IB_QP_PKEY_INDEX) && attr->pkey_index >= RXDP_PKEY_TBL_LEN)
+		return -EINVAL;
+	if ((mask & IB_QP_PORT) && attr->port_num != RXDP_PORT)
+		return -EINVAL;
+	if ((mask & IB_QP_ACCESS_FLAGS) &&
+	    (attr->qp_access_flags & ~RXDP_QP_ACCESS))
+		return -EINVAL;
+	if (mask & IB_QP_PATH_MTU) {
+		struct net_device *ndev;
+		enum ib_mtu active;
+
+		ndev = ib_device_get_netdev(&rdev->ib_dev, RXDP_PORT);
+		if (!ndev)
+			return -ENODEV;
+		active = rxdp_active_mtu(ndev);
+		dev_put(ndev);
+		if (attr->path_mtu < IB_MTU_256 || attr->path_mtu > active)
+			return -EINVAL;
+	}
+	if ((mask & IB_QP_AV) && rxdp_check_ah_attr(rdev, &attr->ah_attr))
+		return -EINVAL;
+	if (mask & IB_QP_ALT_PATH)	/* no automatic path migration */
+		return -EINVAL;
+	if ((mask & IB_QP_PATH_MIG_STATE) &&
+	    attr->path_mig_state != IB_MIG_MIGRATED)
+		return -EINVAL;
+	if ((mask & IB_QP_DEST_QPN) && attr->dest_qp_num > RXDP_QPN_MASK)
+		return -EINVAL;
+	if ((mask & IB_QP_RQ_PSN) && attr->rq_psn > RXDP_PSN_MASK)
+		return -EINVAL;
+	if ((mask & IB_QP_SQ_PSN) && attr->sq_psn > RXDP_PSN_MASK)
+		return -EINVAL;
+	if ((mask & IB_QP_TIMEOUT) && attr->timeout > 31)
+		return -EINVAL;
+	if ((mask & IB_QP_RETRY_CNT) && attr->retry_cnt > 7)
+		return -EINVAL;
+	if ((mask & IB_QP_RNR_RETRY) && attr->rnr_retry > 7)
+		return -EINVAL;
+	if ((mask & IB_QP_MIN_RNR_TIMER) && attr->min_rnr_timer > 31)
+		return -EINVAL;
+	if ((mask & IB_QP_MAX_QP_RD_ATOMIC) &&
+	    attr->max_rd_atomic > rdev->attr.max_qp_init_rd_atom)
+		return -EINVAL;
+	if ((mask & IB_QP_MAX_DEST_RD_ATOMIC) &&
+	    attr->max_dest_rd_atomic > rdev->attr.max_qp_rd_atom)
+		return -EINVAL;
+	if (mask & IB_QP_CAP)		/* queues are not resized */
+		return -EINVAL;
+	return 0;
+}
+
+static void rxdp_apply_modify(struct rxdp_qp *qp, struct ib_qp_attr *attr,
+			      int mask)
+{
+	struct ib_qp_attr *a = &qp->attr;
+
+	if (mask & IB_QP_PKEY_INDEX)
+		a->pkey_index = attr->pkey_index;
+	if (mask & IB_QP_PORT)
+		a->port_num = attr->port_num;
+	if (mask & IB_QP_QKEY)
+		a->qkey = attr->qkey;
+	if (mask & IB_QP_ACCESS_FLAGS)
+		a->qp_access_flags = attr->qp_access_flags;
+	if (mask & IB_QP_PATH_MTU)
+		a->path_mtu = attr->path_mtu;
+	if (mask & IB_QP_AV) {
+		a->ah_attr = attr->ah_attr;
+		/* the RDMA core holds the GID reference of the path */
+		a->ah_attr.grh.sgid_attr = NULL;
+	}
+	if (mask & IB_QP_PATH_MIG_STATE)
+		a->path_mig_state = attr->path_mig_state;
+	if (mask & IB_QP_DEST_QPN)
+		a->dest_qp_num = attr->dest_qp_num;
+	if (mask & IB_QP_RQ_PSN)
+		a->rq_psn = attr->rq_psn;
+	if (mask & IB_QP_SQ_PSN)
+		a->sq_psn = attr->sq_psn;
+	if (mask & IB_QP_TIMEOUT)
+		a->timeout = attr->timeout;
+	if (mask & IB_QP_RETRY_CNT)
+		a->retry_cnt = attr->retry_cnt;
+	if (mask & IB_QP_RNR_RETRY)
+		a->rnr_retry = attr->rnr_retry;
+	if (mask & IB_QP_MIN_RNR_TIMER)
+		a->min_rnr_timer = attr->min_rnr_timer;
+	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
+		a->max_rd_atomic = attr->max_rd_atomic;
+	if (mask & IB_QP_MAX_DEST_RD_ATOMIC)
+		a->max_dest_rd_atomic = attr->max_dest_rd_atomic;
+	if (mask & IB_QP_EN_SQD_ASYNC_NOTIFY)
+		a->en_sqd_async_notify = attr->en_sqd_async_notify;
+}
+
+int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		   struct ib_udata *udata)
+{
+	struct rxdp_qp *qp = to_rqp(ibqp);
+	enum ib_qp_state cur, new;
+	int err;
+
+	if (mask & ~IB_QP_ATTR_STANDARD_BITS)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&qp->modify_lock);
+	cur = (mask & IB_QP_CUR_STATE) ? attr->cur_qp_state :
+					 READ_ONCE(qp->state);
+	new = (mask & IB_QP_STATE) ? attr->qp_state : cur;
+	if (cur > IB_QPS_ERR || new > IB_QPS_ERR ||
+	    !ib_modify_qp_is_ok(cur, new, ibqp->qp_type, mask)) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = rxdp_check_modify(qp, attr, mask);
+	if (err)
+		goto out;
+
+	rxdp_apply_modify(qp, attr, mask);
+	if (mask & IB_QP_STATE) {
+		qp->attr.qp_state = new;
+		rxdp_qp_set_state(qp, new, (mask & IB_QP_EN_SQD_ASYNC_NOTIFY) &&
+				  attr->en_sqd_async_notify);
+	}
+out:
+	mutex_unlock(&qp->modify_lock);
+	return err;
+}
+
+int rxdp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		  struct ib_qp_init_attr *init)
+{
+	struct rxdp_qp *qp = to_rqp(ibqp);
+
+	mutex_lock(&qp->modify_lock);
+	*attr = qp->attr;
+	attr->qp_state = READ_ONCE(qp->state);
+	attr->cur_qp_state = attr->qp_state;
+	attr->sq_draining = 0;
+	rxdp_qp_fill_cap(qp, &attr->cap);
+	mutex_unlock(&qp->modify_lock);
+
+	memset(init, 0, sizeof(*init));
+	init->qp_type = ibqp->qp_type;
+	init->send_cq = ibqp->send_cq;
+	init->recv_cq = ibqp->recv_cq;
+	init->srq = ibqp->srq;
+	init->cap = attr->cap;
+	init->sq_sig_type = qp->sq_sig_type;
+	init->port_num = qp->attr.port_num;
+	return 0;
+}
+
+int rxdp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
+{
+	struct rxdp_qp *qp = to_rqp(ibqp);
+	struct rxdp_dev *rdev = qp->rdev;
+
+	/* no new lookup finds it; then wait for the ones that did */
+	xa_erase_bh(&rdev->qpn.qps, ibqp->qp_num);
+	rxdp_qp_put(qp);
+	wait_for_completion(&qp->done);
+
+	rxdp_timers_shutdown(qp);
+	rxdp_qp_free_queues(qp);
+	mutex_destroy(&qp->modify_lock);
+	rxdp_qpn_free(&rdev->qpn, ibqp->qp_num);
+	return 0;
+}
