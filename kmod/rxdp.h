@@ -23,7 +23,7 @@
 #define RXDP_PKEY_TBL_LEN	1
 #define RXDP_MAX_MSG_SZ		0x80000000u
 #define RXDP_UVERBS_ABI_VERSION	2	/* the rxe userspace ABI */
-#define RXDP_MAX_MR_SIZE	(1ull << 40)
+#define RXDP_MAX_MR_SIZE	BIT_ULL(40)
 #define RXDP_MAX_QP_DEFAULT	0x10000
 #define RXDP_MAX_QP_WR		0x4000
 #define RXDP_MAX_SGE		32
@@ -81,7 +81,7 @@ struct rxdp_ah {
 
 struct rxdp_cq {
 	struct ib_cq		ibcq;
-	spinlock_t		lock;
+	spinlock_t		lock;		/* the ring and notify */
 	struct rxdp_queue	q;
 	bool			is_user;
 	u8			notify;		/* armed: IB_CQ_SOLICITED(_MASK) */
@@ -101,7 +101,7 @@ struct rxdp_mr {
 
 struct rxdp_srq {
 	struct ib_srq		ibsrq;
-	spinlock_t		lock;
+	spinlock_t		lock;		/* the ring and limit */
 	struct rxdp_queue	q;
 	bool			is_user;
 	u32			max_sge;
@@ -110,7 +110,7 @@ struct rxdp_srq {
 
 /* A work queue: the SQ or RQ of a QP. */
 struct rxdp_wq {
-	spinlock_t		lock;
+	spinlock_t		lock;		/* the ring; the QP state */
 	struct rxdp_queue	q;
 	u32			max_wr;
 	u32			max_sge;

@@ -234,9 +234,8 @@ static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags)
 	case IB_QPS_INIT:
 	case IB_QPS_RTR:
 		/* refused: they are not posted, so they never complete */
-		q->cons = prod;
+		rxdp_queue_set_cons(q, prod);
 		qp->sq.seen = prod;
-		smp_store_release(&q->buf->consumer_index, prod);
 		return -EINVAL;
 	case IB_QPS_ERR:
 		rxdp_flush_sq(qp);

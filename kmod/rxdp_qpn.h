@@ -18,7 +18,7 @@
 struct rxdp_qp;
 
 struct rxdp_qpn_table {
-	struct mutex	lock;
+	struct mutex	lock;		/* the bitmap and counters */
 	/* bitmap pages, allocated when first used */
 	unsigned long	*map[RXDP_QPN_PAGES];
 	u32		last;		/* last number handed out */

@@ -9,7 +9,7 @@
 
 #include "rxdp.h"
 
-#define RXDP_QUEUE_MAX_SLOTS	(1u << 20)
+#define RXDP_QUEUE_MAX_SLOTS	BIT(20)
 
 /*
  * A buffer handed to user space: it lives until the owning object is gone

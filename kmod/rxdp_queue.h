@@ -46,14 +46,22 @@ static inline void *rxdp_queue_addr(const struct rxdp_queue *q, u32 index)
 			       q->log2_elem_size);
 }
 
+/*
+ * Index loads acquire and stores release: an element is written before
+ * the producer index that covers it, and read before the consumer index
+ * that releases it, on either side of the user/kernel boundary.
+ */
+
 /* The producer index as the other side (or a kernel poster) published it. */
 static inline u32 rxdp_queue_load_prod(const struct rxdp_queue *q)
 {
+	/* pairs with the producer's release */
 	return smp_load_acquire(&q->buf->producer_index) & q->index_mask;
 }
 
 static inline u32 rxdp_queue_load_cons(const struct rxdp_queue *q)
 {
+	/* pairs with the consumer's release */
 	return smp_load_acquire(&q->buf->consumer_index) & q->index_mask;
 }
 
@@ -67,22 +75,29 @@ static inline u32 rxdp_queue_count(const struct rxdp_queue *q, u32 prod,
 static inline void rxdp_queue_advance_prod(struct rxdp_queue *q)
 {
 	q->prod = (q->prod + 1) & q->index_mask;
+	/* the element is complete before the index covers it */
 	smp_store_release(&q->buf->producer_index, q->prod);
+}
+
+/* Kernel consumer: release every element before index. */
+static inline void rxdp_queue_set_cons(struct rxdp_queue *q, u32 index)
+{
+	q->cons = index & q->index_mask;
+	/* done reading the elements before the slots are reused */
+	smp_store_release(&q->buf->consumer_index, q->cons);
 }
 
 /* Kernel consumer: release the element at q->cons. */
 static inline void rxdp_queue_advance_cons(struct rxdp_queue *q)
 {
-	q->cons = (q->cons + 1) & q->index_mask;
-	smp_store_release(&q->buf->consumer_index, q->cons);
+	rxdp_queue_set_cons(q, q->cons + 1);
 }
 
 /* Drop every element without looking at it (RESET). */
 static inline void rxdp_queue_empty(struct rxdp_queue *q)
 {
-	q->cons = rxdp_queue_load_prod(q);
-	q->prod = q->cons;
-	smp_store_release(&q->buf->consumer_index, q->cons);
+	q->prod = rxdp_queue_load_prod(q);
+	rxdp_queue_set_cons(q, q->prod);
 }
 
 /* mmap support, called from the device's mmap ops */
