@@ -9,18 +9,20 @@
 
 #include <linux/list.h>
 #include <linux/netdevice.h>
+#include <linux/ptr_ring.h>
 #include <linux/timer.h>
 #include <linux/xarray.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/rdma_user_rxe.h>
 
+#include "../include/uapi/rxdp.h"
 #include "rxdp_queue.h"
 #include "rxdp_qpn.h"
 
 #define RXDP_PORT		1
 #define RXDP_VENDOR_ID		0xffffff
 #define RXDP_GID_TBL_LEN	1024
-#define RXDP_PKEY_TBL_LEN	1
+#define RXDP_PKEYS	1
 #define RXDP_MAX_MSG_SZ		0x80000000u
 #define RXDP_UVERBS_ABI_VERSION	2	/* the rxe userspace ABI */
 #define RXDP_MAX_MR_SIZE	BIT_ULL(40)
@@ -63,6 +65,10 @@ struct rxdp_dev {
 	u32			next_ah;
 	atomic_t		next_srq;
 	struct dentry		*debugfs;
+
+	/* the XDP program's QP table, once the loader bound it */
+	struct mutex		maps_lock;	/* writers of qp_table */
+	struct bpf_map __rcu	*qp_table;
 };
 
 struct rxdp_ucontext {
@@ -142,6 +148,13 @@ struct rxdp_qp {
 	struct timer_list	rnr_timer;
 	struct work_struct	timeout_work;
 	u32			retries_left;
+
+	/* packets steered here by XDP, for the responder */
+	struct ptr_ring		rx_ring;
+	struct work_struct	rx_work;
+	atomic64_t		rx_packets;
+	atomic64_t		rx_consumed;
+	atomic64_t		rx_full;
 };
 
 static inline struct rxdp_dev *to_rdev(struct ib_device *ibdev)
@@ -265,6 +278,21 @@ void rxdp_rnr_timer_start(struct rxdp_qp *qp, u8 rnr_timer);
 void rxdp_timers_stop(struct rxdp_qp *qp);
 void rxdp_timers_stop_sync(struct rxdp_qp *qp);
 void rxdp_timers_shutdown(struct rxdp_qp *qp);
+
+/* rxdp_maps.c: the QP table of the XDP program */
+int rxdp_maps_bind(struct rxdp_dev *rdev, struct bpf_map *map);
+void rxdp_maps_unbind(struct rxdp_dev *rdev);
+void rxdp_maps_qp_sync(struct rxdp_qp *qp, bool remove);
+void rxdp_qp_sync_map(struct rxdp_qp *qp);
+
+/* rxdp_rx.c: the receive queue of a QP */
+int rxdp_rx_init(struct rxdp_qp *qp);
+void rxdp_rx_cleanup(struct rxdp_qp *qp);
+int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
+		    const struct rxdp_rx_info *info);
+
+/* rxdp_kfunc.c */
+int rxdp_kfuncs_register(void);
 
 /* rxdp_debugfs.c */
 void rxdp_debugfs_init(void);

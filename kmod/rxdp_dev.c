@@ -48,7 +48,7 @@ static void rxdp_init_attr(struct rxdp_dev *rdev, struct net_device *ndev)
 	a->max_srq = RXDP_MAX_SRQ;
 	a->max_srq_wr = RXDP_MAX_QP_WR;
 	a->max_srq_sge = RXDP_MAX_SGE;
-	a->max_pkeys = RXDP_PKEY_TBL_LEN;
+	a->max_pkeys = RXDP_PKEYS;
 	a->local_ca_ack_delay = 15;
 	addrconf_addr_eui48((u8 *)&a->sys_image_guid, ndev->dev_addr);
 }
@@ -90,6 +90,7 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 	unsigned int left;
 
 	rxdp_debugfs_remove_dev(rdev);
+	rxdp_maps_unbind(rdev);
 	/* the RDMA core destroyed every object before we get here */
 	left = rxdp_qpn_cleanup(&rdev->qpn);
 	if (left)
@@ -152,6 +153,7 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 	rxdp_init_attr(rdev, ndev);
 	rxdp_qpn_init(&rdev->qpn, rdev->attr.max_qp);
 	rxdp_mr_init(rdev);
+	mutex_init(&rdev->maps_lock);
 	xa_init_flags(&rdev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 	rdev->port_state = IB_PORT_DOWN;
 	rdev->ib_dev.node_type = RDMA_NODE_IB_CA;

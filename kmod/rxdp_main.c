@@ -30,6 +30,10 @@ static int __init rxdp_init(void)
 		       RXDP_QPN_SPACE - RXDP_QPN_FIRST);
 		return -EINVAL;
 	}
+	/* nothing they reach needs more than the module loaded */
+	err = rxdp_kfuncs_register();
+	if (err)
+		return err;
 	rxdp_debugfs_init();
 	err = rxdp_net_init();
 	if (err)

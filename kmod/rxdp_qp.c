@@ -65,6 +65,7 @@ void rxdp_qp_error(struct rxdp_qp *qp)
 	qp->state = IB_QPS_ERR;
 	qp->attr.qp_state = IB_QPS_ERR;
 	if (!was_err) {
+		rxdp_maps_qp_sync(qp, false);
 		rxdp_flush_sq(qp);
 		if (!qp->srq)
 			rxdp_flush_rq(qp);
@@ -75,6 +76,16 @@ void rxdp_qp_error(struct rxdp_qp *qp)
 	rxdp_timers_stop(qp);
 	if (qp->srq)
 		rxdp_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
+}
+
+/* Write the QP's entry in the XDP program's QP table. */
+void rxdp_qp_sync_map(struct rxdp_qp *qp)
+{
+	unsigned long flags;
+
+	rxdp_qp_lock(qp, &flags);
+	rxdp_maps_qp_sync(qp, false);
+	rxdp_qp_unlock(qp, &flags);
 }
 
 /**
@@ -97,6 +108,7 @@ static void rxdp_qp_reset(struct rxdp_qp *qp)
 	rxdp_timers_stop_sync(qp);
 	rxdp_qp_lock(qp, &flags);
 	qp->state = IB_QPS_RESET;
+	rxdp_maps_qp_sync(qp, false);
 	rxdp_queue_empty(&qp->sq.q);
 	qp->sq.seen = qp->sq.q.cons;
 	if (!qp->srq)
@@ -123,6 +135,7 @@ static void rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
 
 	rxdp_qp_lock(qp, &flags);
 	qp->state = state;
+	rxdp_maps_qp_sync(qp, false);
 	drained = qp->sq.q.cons == qp->sq.seen;
 	if (state == IB_QPS_RTS && !drained)
 		rxdp_sq_kick(qp);
@@ -267,9 +280,12 @@ int rxdp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	mutex_init(&qp->modify_lock);
 	rxdp_timers_init(qp);
 
-	err = rxdp_qp_init_queues(qp, init, udata, &resp);
+	err = rxdp_rx_init(qp);
 	if (err)
 		goto err_qpn;
+	err = rxdp_qp_init_queues(qp, init, udata, &resp);
+	if (err)
+		goto err_rx;
 	if (udata) {
 		err = ib_copy_to_udata(udata, &resp, sizeof(resp));
 		if (err)
@@ -282,10 +298,13 @@ int rxdp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	err = xa_err(xa_store_bh(&rdev->qpn.qps, qpn, qp, GFP_KERNEL));
 	if (err)
 		goto err_queues;
+	rxdp_qp_sync_map(qp);
 	return 0;
 
 err_queues:
 	rxdp_qp_free_queues(qp);
+err_rx:
+	rxdp_rx_cleanup(qp);
 err_qpn:
 	rxdp_qpn_free(&rdev->qpn, qpn);
 	return err;
@@ -297,7 +316,7 @@ static int rxdp_check_modify(struct rxdp_qp *qp, struct ib_qp_attr *attr,
 {
 	struct rxdp_dev *rdev = qp->rdev;
 
-	if ((mask & IB_QP_PKEY_INDEX) && attr->pkey_index >= RXDP_PKEY_TBL_LEN)
+	if ((mask & IB_QP_PKEY_INDEX) && attr->pkey_index >= RXDP_PKEYS)
 		return -EINVAL;
 	if ((mask & IB_QP_PORT) && attr->port_num != RXDP_PORT)
 		return -EINVAL;
@@ -420,6 +439,8 @@ int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		qp->attr.qp_state = new;
 		rxdp_qp_set_state(qp, new, (mask & IB_QP_EN_SQD_ASYNC_NOTIFY) &&
 				  attr->en_sqd_async_notify);
+	} else {
+		rxdp_qp_sync_map(qp);
 	}
 out:
 	mutex_unlock(&qp->modify_lock);
@@ -455,12 +476,15 @@ int rxdp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	struct rxdp_qp *qp = to_rqp(ibqp);
 	struct rxdp_dev *rdev = qp->rdev;
 
-	/* no new lookup finds it; then wait for the ones that did */
+	/* XDP stops steering to it, no new lookup finds it */
+	rxdp_maps_qp_sync(qp, true);
 	xa_erase_bh(&rdev->qpn.qps, ibqp->qp_num);
+	/* then wait for the lookups that did */
 	rxdp_qp_put(qp);
 	wait_for_completion(&qp->done);
 
 	rxdp_timers_shutdown(qp);
+	rxdp_rx_cleanup(qp);
 	rxdp_qp_free_queues(qp);
 	mutex_destroy(&qp->modify_lock);
 	rxdp_qpn_free(&rdev->qpn, ibqp->qp_num);

@@ -45,7 +45,7 @@ static int rxdp_query_port(struct ib_device *ibdev, u32 port,
 	attr->port_cap_flags = IB_PORT_CM_SUP | IB_PORT_DEVICE_MGMT_SUP |
 			       IB_PORT_VENDOR_CLASS_SUP;
 	attr->max_msg_sz = RXDP_MAX_MSG_SZ;
-	attr->pkey_tbl_len = RXDP_PKEY_TBL_LEN;
+	attr->pkey_tbl_len = RXDP_PKEYS;
 	attr->max_vl_num = 1;
 	dev_put(ndev);
 
@@ -57,7 +57,7 @@ static int rxdp_query_port(struct ib_device *ibdev, u32 port,
 static int rxdp_query_pkey(struct ib_device *ibdev, u32 port, u16 index,
 			   u16 *pkey)
 {
-	if (index >= RXDP_PKEY_TBL_LEN)
+	if (index >= RXDP_PKEYS)
 		return -EINVAL;
 	*pkey = IB_DEFAULT_PKEY_FULL;
 	return 0;
@@ -82,7 +82,7 @@ static int rxdp_get_port_immutable(struct ib_device *ibdev, u32 port,
 				   struct ib_port_immutable *immutable)
 {
 	immutable->core_cap_flags = RDMA_CORE_PORT_IBA_ROCE_UDP_ENCAP;
-	immutable->pkey_tbl_len = RXDP_PKEY_TBL_LEN;
+	immutable->pkey_tbl_len = RXDP_PKEYS;
 	immutable->gid_tbl_len = RXDP_GID_TBL_LEN;
 	immutable->max_mad_size = IB_MGMT_MAD_SIZE;
 	return 0;

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kfuncs: the XDP program hands packets to QPs through rxdp_xdp_steer(),
+ * and the loader hands the QP table to the module through a syscall
+ * program calling rxdp_bind_qp_table().
+ */
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <net/xdp.h>
+
+#include "rxdp.h"
+
+/* The rxdp device on a netdev, referenced, or NULL (rxe has the same id). */
+static struct rxdp_dev *rxdp_dev_get_by_netdev(struct net_device *ndev)
+{
+	struct ib_device *ibdev;
+
+	ibdev = ib_device_get_by_netdev(ndev, RDMA_DRIVER_RXE);
+	if (!ibdev)
+		return NULL;
+	if (ibdev->ops.owner != THIS_MODULE) {
+		ib_device_put(ibdev);
+		return NULL;
+	}
+	return to_rdev(ibdev);
+}
+
+__bpf_kfunc_start_defs();
+
+/**
+ * rxdp_xdp_steer - queue a validated RoCEv2 frame to its QP
+ * @ctx: the XDP frame
+ * @info: what the program parsed
+ * @info__sz: sizeof(*info) as the program knows it
+ *
+ * The frame is copied; the program drops it afterwards.
+ * Return: 0, -ENOSPC when the QP's queue is full, -ENODEV when the frame
+ * did not arrive on an rxdp device, -ENOENT for an unknown QP, or another
+ * negative errno.
+ */
+__bpf_kfunc int rxdp_xdp_steer(struct xdp_md *ctx, struct rxdp_rx_info *info,
+			       u32 info__sz)
+{
+	struct xdp_buff *xdp = (struct xdp_buff *)ctx;
+	struct rxdp_dev *rdev;
+	struct rxdp_qp *qp;
+	int err;
+
+	if (info__sz != sizeof(*info))
+		return -EINVAL;
+	rdev = rxdp_dev_get_by_netdev(xdp->rxq->dev);
+	if (!rdev)
+		return -ENODEV;
+	qp = rxdp_qp_lookup(&rdev->qpn, info->qpn);
+	if (qp) {
+		err = rxdp_rx_enqueue(qp, xdp, info);
+		rxdp_qp_put(qp);
+	} else {
+		err = -ENOENT;
+	}
+	ib_device_put(&rdev->ib_dev);
+	return err;
+}
+
+/**
+ * rxdp_bind_qp_table - give the module the QP table of an interface
+ * @ifindex: the interface, in the caller's network namespace
+ * @qp_table__map: the pinned qp_table map
+ *
+ * Return: 0, -ENODEV when the interface has no rxdp device, -EINVAL for a
+ * map of another layout.
+ */
+__bpf_kfunc int rxdp_bind_qp_table(u32 ifindex, void *qp_table__map)
+{
+	struct net_device *ndev;
+	struct rxdp_dev *rdev;
+	int err;
+
+	ndev = dev_get_by_index(current->nsproxy->net_ns, ifindex);
+	if (!ndev)
+		return -ENODEV;
+	rdev = rxdp_dev_get_by_netdev(ndev);
+	dev_put(ndev);
+	if (!rdev)
+		return -ENODEV;
+	err = rxdp_maps_bind(rdev, qp_table__map);
+	ib_device_put(&rdev->ib_dev);
+	return err;
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(rxdp_xdp_kfunc_ids)
+BTF_ID_FLAGS(func, rxdp_xdp_steer)
+BTF_KFUNCS_END(rxdp_xdp_kfunc_ids)
+
+static const struct btf_kfunc_id_set rxdp_xdp_kfuncs = {
+	.owner = THIS_MODULE,
+	.set = &rxdp_xdp_kfunc_ids,
+};
+
+BTF_KFUNCS_START(rxdp_syscall_kfunc_ids)
+BTF_ID_FLAGS(func, rxdp_bind_qp_table, KF_SLEEPABLE)
+BTF_KFUNCS_END(rxdp_syscall_kfunc_ids)
+
+static const struct btf_kfunc_id_set rxdp_syscall_kfuncs = {
+	.owner = THIS_MODULE,
+	.set = &rxdp_syscall_kfunc_ids,
+};
+
+/* Registered once: kfunc sets cannot be unregistered. */
+int rxdp_kfuncs_register(void)
+{
+	int err;
+
+	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &rxdp_xdp_kfuncs);
+	if (err)
+		return err;
+	return register_btf_kfunc_id_set(BPF_PROG_TYPE_SYSCALL,
+					 &rxdp_syscall_kfuncs);
+}

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The receive queue of a QP: packets the XDP program steered to it, copied
+ * out of the frame, waiting for the responder.  Bounded: a full queue
+ * refuses the packet (the XDP program counts it) and the sender's
+ * retransmission recovers it.
+ *
+ * Until the transport consumes these packets, the queue's worker counts
+ * and frees them.
+ */
+#include <linux/ptr_ring.h>
+#include <net/xdp.h>
+
+#include "rxdp.h"
+
+#define RXDP_RX_DEPTH	256
+
+struct rxdp_rx_pkt {
+	struct rxdp_rx_info	info;
+	u32			len;
+	u8			data[];
+};
+
+static void rxdp_rx_work(struct work_struct *work)
+{
+	struct rxdp_qp *qp = container_of(work, struct rxdp_qp, rx_work);
+	struct rxdp_rx_pkt *pkt;
+
+	while ((pkt = ptr_ring_consume_bh(&qp->rx_ring))) {
+		atomic64_inc(&qp->rx_consumed);
+		kfree(pkt);
+	}
+}
+
+static void rxdp_rx_pkt_free(void *pkt)
+{
+	kfree(pkt);
+}
+
+int rxdp_rx_init(struct rxdp_qp *qp)
+{
+	INIT_WORK(&qp->rx_work, rxdp_rx_work);
+	return ptr_ring_init(&qp->rx_ring, RXDP_RX_DEPTH, GFP_KERNEL);
+}
+
+/* Destroy: nothing produces any more (no reference left). */
+void rxdp_rx_cleanup(struct rxdp_qp *qp)
+{
+	cancel_work_sync(&qp->rx_work);
+	ptr_ring_cleanup(&qp->rx_ring, rxdp_rx_pkt_free);
+}
+
+/**
+ * rxdp_rx_enqueue - queue a packet for a QP
+ * @qp: the QP, referenced
+ * @xdp: the frame
+ * @info: what the XDP program found in it
+ *
+ * Context: softirq (XDP).
+ * Return: 0, -ENOSPC when the queue is full, -EINVAL for a frame that does
+ * not hold what @info says, -ENOMEM.
+ */
+int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
+		    const struct rxdp_rx_info *info)
+{
+	u32 len = xdp->data_end - xdp->data;
+	struct rxdp_rx_pkt *pkt;
+
+	/* the program checked these; the module does not trust it blindly */
+	if (xdp_buff_has_frags(xdp) || info->bth_off >= len ||
+	    (u32)info->payload_off + info->payload_len > len)
+		return -EINVAL;
+	if (ptr_ring_full(&qp->rx_ring)) {
+		atomic64_inc(&qp->rx_full);
+		return -ENOSPC;
+	}
+	pkt = kmalloc(struct_size(pkt, data, len), GFP_ATOMIC);
+	if (!pkt)
+		return -ENOMEM;
+	pkt->info = *info;
+	pkt->len = len;
+	memcpy(pkt->data, xdp->data, len);
+	if (ptr_ring_produce(&qp->rx_ring, pkt)) {
+		kfree(pkt);
+		atomic64_inc(&qp->rx_full);
+		return -ENOSPC;
+	}
+	atomic64_inc(&qp->rx_packets);
+	queue_work(system_wq, &qp->rx_work);
+	return 0;
+}
