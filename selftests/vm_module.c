@@ -71,7 +71,7 @@ TEST_F(mod, open_context_holds_module)
 	EXPECT_FALSE(ibdev_exists("rxdpm0"));
 }
 
-TEST_F(mod, reload_50_times)
+TEST_F_TIMEOUT(mod, reload_50_times, 600)
 {
 	int i;
 
