@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the rxdp selftests: shell commands, waiting, devices.
+ */
+#ifndef RXDP_TEST_H
+#define RXDP_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <infiniband/verbs.h>
+
+/* Run a shell command; return its exit status, or -1 if it did not exit. */
+int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same, capturing stdout and stderr (NUL-terminated, truncated to len). */
+int sh_out(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Poll cond every 10 ms for at most ms milliseconds; true when it held. */
+#define WAIT_FOR(cond, ms) ({						\
+	int __left = (ms) / 10;						\
+	bool __ok;							\
+	while (!(__ok = (cond)) && __left-- > 0)			\
+		usleep(10000);						\
+	__ok; })
+
+/* Does /sys/class/infiniband/<name> exist? */
+bool ibdev_exists(const char *name);
+/* Open the verbs device called name, or NULL. */
+struct ibv_context *ibdev_open(const char *name);
+/* The port state of an open device (IBV_PORT_*), or -1. */
+int ibdev_port_state(struct ibv_context *ctx);
+/* Wait up to ms for an async event of the given type; true if it came. */
+bool ibdev_wait_event(struct ibv_context *ctx, enum ibv_event_type type,
+		      int ms);
+/* Path of the module to load: $RXDP_KO, else kmod/rxdp.ko. */
+const char *rxdp_ko(void);
+/* Make sure rxdp is loaded (insmod after its dependencies). */
+int rxdp_load(void);
+/* Lines of the kernel log that are new since the last call. */
+int kmsg_mark(void);
+bool kmsg_has(const char *needle);
+
+
+/*
+ * ---- Verbs objects: a device on a veth, QPs and their states ----
+ *
+ * The QP/CQ/MR/SRQ tests put a device on a veth pair of their own and give
+ * the veth an IPv4 address, whose RoCEv2 GID is then the source and the
+ * (loopback) destination of every path.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* The link type under test: $RXDP_TEST_DEV_TYPE ("rxe" to compare), else
+ * "rxdp". */
+const char *testdev_type(void);
+bool testdev_is_rxdp(void);
+/* Load the driver of testdev_type(); 0 on success. */
+int testdev_load(void);
+
+struct testdev {
+	const char *name;	/* rdma device, e.g. "rxdpq0" */
+	const char *veth;	/* its netdev, e.g. "rxq0a" */
+	const char *peer;	/* the veth's other end, e.g. "rxq0b" */
+	const char *addr;	/* IPv4 address put on veth (/24) */
+};
+
+/*
+ * Make sure the device exists on its veth with its address and the address
+ * is in the GID table: reused when a previous test of the same file left it
+ * (it is created once per test binary), created otherwise.  0 or -1.
+ * With $RXDP_TEST_FRESH_DEV set, every fixture creates and deletes its own.
+ */
+int testdev_ensure(const struct testdev *d);
+/* Delete the device and the veth pair (errors ignored). */
+void testdev_remove(const struct testdev *d);
+/* End of a fixture: removes the device only with $RXDP_TEST_FRESH_DEV. */
+void testdev_release(const struct testdev *d);
+/* Index of the RoCEv2 GID of addr in the device's table (sysfs), or -1. */
+int testdev_gid_index(const struct testdev *d);
+
+/*
+ * Load libibverbs' providers now, in the harness's main process, so that
+ * the forked tests do not each pay for it (slow in the VM, over 9p).
+ */
+void testdev_preload(void);
+
+/*
+ * Define a testdev, create it when the test binary starts (the fixtures
+ * still call testdev_ensure(), which recreates it when it went away) and
+ * remove it when the binary exits (from the main process only: the
+ * harness's test processes leave with _exit()).  Creating a device costs
+ * seconds under QEMU TCG (mostly spawning ip and rdma over 9p), so the
+ * tests of a binary share it; each test opens its own context and frees
+ * everything it made.
+ */
+#define TESTDEV_DEFINE(var, _name, _veth, _peer, _addr)			\
+	static const struct testdev var = {				\
+		.name = _name, .veth = _veth, .peer = _peer,		\
+		.addr = _addr };					\
+	static pid_t var##_main_pid;					\
+	static void __attribute__((constructor)) var##_ctor(void)	\
+	{								\
+		var##_main_pid = getpid();				\
+		testdev_ensure(&var);					\
+		testdev_preload();					\
+	}								\
+	static void __attribute__((destructor)) var##_dtor(void)	\
+	{								\
+		if (getpid() == var##_main_pid)				\
+			testdev_remove(&var);				\
+	}
+
+/* A QPN no QP on the test devices ever gets: the destination of paths, so
+ * that packets (once there is a transport) go nowhere and stay unacked. */
+#define DEAD_QPN	0xabcdefu
+#define PSN_MASK	0xffffffu
+
+struct qp_env {
+	struct ibv_context	*ctx;
+	struct ibv_pd		*pd;
+	struct ibv_cq		*scq;	/* send CQ, 256 entries */
+	struct ibv_cq		*rcq;	/* receive CQ, 256 entries */
+	struct ibv_qp		*qp;	/* the test's QP, if any */
+	struct ibv_mr		*mr;	/* 64 KiB buffer, local+remote access */
+	void			*buf;
+	size_t			buf_len;
+	struct ibv_device_attr	dev;
+	struct ibv_port_attr	port;
+	union ibv_gid		gid;	/* the IPv4 RoCEv2 GID */
+	int			gid_index;
+};
+
+/* Open the device, allocate PD, CQs and MR, find the GID.  0 or -1. */
+int qp_env_open(struct qp_env *e, const char *dev);
+/* Destroy what qp_env_open and the test put in e (NULLs skipped). */
+void qp_env_close(struct qp_env *e);
+
+/* Create a QP of type on e->pd: send CQ e->scq, receive CQ e->rcq, no
+ * SRQ, sq_sig_all 1, max_{send,recv}_wr wr and one SGE.  NULL + errno. */
+struct ibv_qp *qp_create(struct qp_env *e, enum ibv_qp_type type, uint32_t wr);
+/* Same, from a full init attribute (pd, caps, CQs ... as given). */
+struct ibv_qp *qp_create_attr(struct ibv_pd *pd, struct ibv_qp_init_attr *ia);
+
+/* ibv_* calls answer a positive errno, some -1 with errno: the errno. */
+static inline int verr(int ret)
+{
+	return ret < 0 ? errno : ret;
+}
+
+/* The QP's state from ibv_query_qp, or -1. */
+int qp_state(struct ibv_qp *qp);
+/* Query every attribute; 0 or the errno. */
+int qp_query(struct ibv_qp *qp, struct ibv_qp_attr *a,
+	     struct ibv_qp_init_attr *ia);
+
+/*
+ * Attribute values for modify_qp.  Set 0 is what qp_to_*() use; set 1
+ * differs in every field that can differ (to see a rejected modify change
+ * nothing).  The path is loopback: own GID, port 1, dest DEAD_QPN.
+ */
+void qp_attr_values(struct qp_env *e, struct ibv_qp *qp, int set,
+		    struct ibv_qp_attr *a);
+/* The attributes a transition requires (the IB spec table; 0 if illegal). */
+int qp_required_mask(enum ibv_qp_type type, enum ibv_qp_state from,
+		     enum ibv_qp_state to);
+/* ... and those it allows (required ones excluded). */
+int qp_optional_mask(enum ibv_qp_type type, enum ibv_qp_state from,
+		     enum ibv_qp_state to);
+/* Is from -> to a transition of the table? */
+bool qp_transition_ok(enum ibv_qp_state from, enum ibv_qp_state to);
+/* Name of a state / type / attribute bit for messages. */
+const char *qp_state_name(int state);
+const char *qp_type_name(enum ibv_qp_type type);
+const char *qp_attr_name(int bit);
+
+/* The standard transitions with their required attributes (set 0). */
+int qp_to_init(struct qp_env *e, struct ibv_qp *qp);
+int qp_to_rtr(struct qp_env *e, struct ibv_qp *qp);
+int qp_to_rts(struct qp_env *e, struct ibv_qp *qp);
+/* RTR -> RTS with the given RC timeout and retry count. */
+int qp_to_rts_timeout(struct ibv_qp *qp, uint8_t timeout, uint8_t retry_cnt);
+int qp_to_simple(struct ibv_qp *qp, enum ibv_qp_state state); /* ERR, RESET, SQD */
+/* From RESET along RESET-INIT-RTR-RTS(-SQD), or RESET-INIT-ERR, to state. */
+int qp_bring_to(struct qp_env *e, struct ibv_qp *qp, enum ibv_qp_state state);
+
+/* Poll until n completions came or ms passed; returns how many came. */
+int poll_n(struct ibv_cq *cq, int n, struct ibv_wc *wc, int ms);
+/* Post n receives (wr_id base, base+1, ...), one SGE of len bytes of mr
+ * each (no SGE when mr is NULL).  0 or the errno of the failing one. */
+int post_recvs(struct ibv_qp *qp, struct ibv_mr *mr, uint32_t len, int n,
+	       uint64_t base);
+int post_srq_recvs(struct ibv_srq *srq, struct ibv_mr *mr, uint32_t len,
+		   int n, uint64_t base);
+/* Post n SENDs of len bytes from mr (wr_id base + i) with send_flags. */
+int post_sends(struct ibv_qp *qp, struct ibv_mr *mr, uint32_t len, int n,
+	       uint64_t base, unsigned int send_flags);
+
+/*
+ * Wait up to ms for an async event of type (others are acked and dropped);
+ * on success *ev is a copy of the (already acked) event.
+ */
+bool ibdev_get_event(struct ibv_context *ctx, enum ibv_event_type type,
+		     int ms, struct ibv_async_event *ev);
+
+/* A count from "rdma resource show DEV" (what: pd, cq, qp, mr, srq ...),
+ * or -1. */
+int rdma_res_count(const char *dev, const char *what);
+/* "rdma resource show qp link DEV/1" into out; 0 or the exit status. */
+int rdma_res_qps(const char *dev, char *out, size_t len);
+/* Is there a line "... lqpn <qpn> ... type <type> ..." in that output? */
+bool rdma_res_has_qp(const char *out, uint32_t qpn, const char *type);
+
+/* /sys/kernel/debug/rxdp/<dev>/qps; 0 or -1. */
+int debugfs_qps(const char *dev, char *out, size_t len);
+/* Is QP qpn listed there (with type and state, each unless NULL)? */
+bool debugfs_qp_has(const char *out, uint32_t qpn, const char *type,
+		    const char *state);
+/* Number of QP lines listed, or -1. */
+int debugfs_qp_count(const char *dev);
+
+/* Lines in the whole kernel log matching WARNING|BUG, or -1. */
+int kmsg_bad_count(void);
+/* Milliseconds on the monotonic clock. */
+long now_ms(void);
+
+#endif
