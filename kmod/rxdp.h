@@ -124,6 +124,10 @@ struct rxdp_wq {
 	u32			seen;		/* SQ: index up to which WQEs were checked */
 };
 
+enum {
+	RXDP_QP_COMM_EST,	/* the communication-established event was raised */
+};
+
 struct rxdp_qp {
 	struct ib_qp		ibqp;
 	struct rxdp_dev		*rdev;
@@ -140,6 +144,7 @@ struct rxdp_qp {
 	struct rxdp_cq		*scq;
 	struct rxdp_cq		*rcq;
 	struct rxdp_srq		*srq;
+	unsigned long		flags;		/* RXDP_QP_* bits */
 	pid_t			owner;		/* creator's pid, 0 for kernel */
 	char			comm[TASK_COMM_LEN];
 
@@ -254,6 +259,7 @@ int rxdp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
 void rxdp_qp_error(struct rxdp_qp *qp);
 void rxdp_qp_fatal(struct rxdp_qp *qp);
 void rxdp_qp_event(struct rxdp_qp *qp, enum ib_event_type type);
+void rxdp_qp_comm_est(struct rxdp_qp *qp);
 void rxdp_qp_put(struct rxdp_qp *qp);
 bool rxdp_qp_uses_lkey(struct rxdp_qp *qp, u32 lkey);
 

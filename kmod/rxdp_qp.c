@@ -78,6 +78,21 @@ void rxdp_qp_error(struct rxdp_qp *qp)
 		rxdp_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
 }
 
+/**
+ * rxdp_qp_comm_est - the first packet reached a QP in RTR
+ * @qp: the QP
+ *
+ * Raises IB_EVENT_COMM_EST once, so a consumer waiting for its peer's RTU
+ * knows the connection is up.  Context: softirq (the receive path).
+ */
+void rxdp_qp_comm_est(struct rxdp_qp *qp)
+{
+	if (READ_ONCE(qp->state) != IB_QPS_RTR ||
+	    test_and_set_bit(RXDP_QP_COMM_EST, &qp->flags))
+		return;
+	rxdp_qp_event(qp, IB_EVENT_COMM_EST);
+}
+
 /* Write the QP's entry in the XDP program's QP table. */
 void rxdp_qp_sync_map(struct rxdp_qp *qp)
 {
@@ -108,6 +123,7 @@ static void rxdp_qp_reset(struct rxdp_qp *qp)
 	rxdp_timers_stop_sync(qp);
 	rxdp_qp_lock(qp, &flags);
 	qp->state = IB_QPS_RESET;
+	clear_bit(RXDP_QP_COMM_EST, &qp->flags);
 	rxdp_maps_qp_sync(qp, false);
 	rxdp_queue_empty(&qp->sq.q);
 	qp->sq.seen = qp->sq.q.cons;

@@ -86,6 +86,7 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		return -ENOSPC;
 	}
 	atomic64_inc(&qp->rx_packets);
+	rxdp_qp_comm_est(qp);
 	queue_work(system_wq, &qp->rx_work);
 	return 0;
 }
