@@ -63,11 +63,16 @@ HOST_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests
 TEST_LIB   := $(wildcard selftests/lib/*.c)
 TEST_HDRS  := $(wildcard selftests/lib/*.h include/uapi/*.h)
 
-$(BUILD)/selftests/%: selftests/%.c $(TEST_LIB) $(TEST_HDRS) $(KSFT)/kselftest_harness.h
+# The XDP program and the loader (they use the variables above).
+include bpf/bpf.mk
+include user/user.mk
+
+$(BUILD)/selftests/%: selftests/%.c $(TEST_LIB) $(TEST_HDRS) \
+		$(KSFT)/kselftest_harness.h $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) -I$(KSFT) -Iselftests/lib -o $@ $< $(TEST_LIB) \
-		-libverbs -lpthread
+		-libverbs -lpthread $(BPF_LIBS)
 
 # --- top-level targets -----------------------------------------------------
 .PHONY: all deps build kmod selftests check demo clean
@@ -81,7 +86,7 @@ deps:
 
 .PHONY: _all _check _demo
 _all: build
-build: kmod selftests
+build: kmod bpf-progs selftests
 kmod: kmod/rxdp.ko
 selftests: $(VM_TESTS) $(HOST_TESTS)
 

@@ -196,8 +196,9 @@ TEST_F(dev, pd_and_unimplemented_verbs)
 	if (mw)
 		ibv_dealloc_mw(mw);
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(0, ibv_dealloc_pd(pd[i]));
+	}
 }
 
 TEST_F(dev, port_state_follows_carrier)

@@ -292,10 +292,7 @@ int testdev_ensure(const struct testdev *d)
 		return -1;
 	if (!WAIT_FOR(testdev_gid_index(d) >= 0, 5000))
 		return -1;
-	if (!WAIT_FOR(port_active(d->name),
-		      5000))
-		return -1;
-	return 0;
+	return WAIT_FOR(port_active(d->name), 5000) ? 0 : -1;
 }
 
 /* ---- a device opened for the verbs tests ---------------------------- */
@@ -818,7 +815,8 @@ int rdma_res_count(const char *dev, const char *what)
 
 int rdma_res_qps(const char *dev, char *out, size_t len)
 {
-	return sh_out(out, len, "rdma resource show qp link %s/1", dev);
+	/* no port: QPs in RESET have none yet and "DEV/1" would hide them */
+	return sh_out(out, len, "rdma resource show qp link %s", dev);
 }
 
 /* Is there "name value" in line [l, end)? */
@@ -959,4 +957,158 @@ int kmsg_bad_count(void)
 
 	sh_out(buf, sizeof(buf), "dmesg | grep -c -E 'WARNING|BUG'");
 	return atoi(buf);
+}
+
+/* ---- rxdpctl and the maps it pins ------------------------------------ */
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+const char *rxdpctl_path(void)
+{
+	const char *p = getenv("RXDP_CTL");
+
+	return p && *p ? p : "build/rxdpctl";
+}
+
+/* Read all of fd into buf (NUL-terminated, truncated to len). */
+static void read_all(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	if (!buf || !len)
+		return;
+	lseek(fd, 0, SEEK_SET);
+	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += n;
+	buf[got] = '\0';
+}
+
+int sh_split(char *out, size_t olen, char *err, size_t elen,
+	     const char *fmt, ...)
+{
+	char opath[] = "/tmp/rxdp_test_out.XXXXXX";
+	char epath[] = "/tmp/rxdp_test_err.XXXXXX";
+	int ofd, efd, ret = -1;
+	char *cmd;
+	va_list ap;
+
+	ofd = mkstemp(opath);
+	efd = mkstemp(epath);
+	va_start(ap, fmt);
+	if (ofd < 0 || efd < 0 || vasprintf(&cmd, fmt, ap) < 0)
+		cmd = NULL;
+	va_end(ap);
+	if (cmd) {
+		ret = sh("(%s) >%s 2>%s", cmd, opath, epath);
+		free(cmd);
+		read_all(ofd, out, olen);
+		read_all(efd, err, elen);
+	}
+	if (ofd >= 0) {
+		close(ofd);
+		unlink(opath);
+	}
+	if (efd >= 0) {
+		close(efd);
+		unlink(epath);
+	}
+	return ret;
+}
+
+int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		if (*s == '\n' || !s[1])
+			n++;
+	return n;
+}
+
+bool pin_dir_present(const char *ifname)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", RXDP_PIN_DIR, ifname);
+	return access(path, F_OK) == 0;
+}
+
+int pinned_map_fd(const char *ifname, const char *map)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s/%s", RXDP_PIN_DIR, ifname, map);
+	return bpf_obj_get(path);
+}
+
+int pinned_qp_entry(const char *ifname, uint32_t qpn, struct rxdp_qp_entry *e)
+{
+	int fd = pinned_map_fd(ifname, RXDP_MAP_QP_TABLE), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = bpf_map_lookup_elem(fd, &qpn, e) ? -1 : 0;
+	close(fd);
+	return ret;
+}
+
+int pinned_dev_config(const char *ifname, struct rxdp_dev_config *cfg)
+{
+	int fd = pinned_map_fd(ifname, RXDP_MAP_DEV_CONFIG), ret;
+	uint32_t zero = 0;
+
+	if (fd < 0)
+		return -1;
+	ret = bpf_map_lookup_elem(fd, &zero, cfg) ? -1 : 0;
+	close(fd);
+	return ret;
+}
+
+int pinned_counters(const char *ifname, uint64_t sum[RXDP_CNT_MAX])
+{
+	int fd = pinned_map_fd(ifname, RXDP_MAP_COUNTERS);
+	int cpus = libbpf_num_possible_cpus(), c, ret = 0;
+	uint64_t *v;
+	uint32_t k;
+
+	if (fd < 0)
+		return -1;
+	v = calloc(cpus > 0 ? cpus : 1, sizeof(*v));
+	for (k = 0; v && cpus > 0 && k < RXDP_CNT_MAX; k++) {
+		sum[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, v)) {
+			ret = -1;
+			break;
+		}
+		for (c = 0; c < cpus; c++)
+			sum[k] += v[c];
+	}
+	if (!v || cpus <= 0)
+		ret = -1;
+	free(v);
+	close(fd);
+	return ret;
+}
+
+int rdma_dev_index(const char *name)
+{
+	char out[512];
+
+	/* "3: rxdp0: node_type ca ..." */
+	if (sh_out(out, sizeof(out), "rdma dev show %s", name) ||
+	    !isdigit((unsigned char)out[0]))
+		return -1;
+	return atoi(out);
+}
+
+int bpf_prog_count(const char *name)
+{
+	char out[64];
+
+	if (sh_out(out, sizeof(out),
+		   "bpftool prog show | grep -c -w 'name %s'", name) > 1)
+		return -1;
+	return atoi(out);
 }

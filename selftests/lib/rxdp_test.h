@@ -40,7 +40,6 @@ int rxdp_load(void);
 int kmsg_mark(void);
 bool kmsg_has(const char *needle);
 
-
 /*
  * ---- Verbs objects: a device on a veth, QPs and their states ----
  *
@@ -53,8 +52,10 @@ bool kmsg_has(const char *needle);
 #include <sys/types.h>
 #include <unistd.h>
 
-/* The link type under test: $RXDP_TEST_DEV_TYPE ("rxe" to compare), else
- * "rxdp". */
+/*
+ * The link type under test: $RXDP_TEST_DEV_TYPE ("rxe" to compare), else
+ * "rxdp".
+ */
 const char *testdev_type(void);
 bool testdev_is_rxdp(void);
 /* Load the driver of testdev_type(); 0 on success. */
@@ -94,7 +95,8 @@ void testdev_preload(void);
  * harness's test processes leave with _exit()).  Creating a device costs
  * seconds under QEMU TCG (mostly spawning ip and rdma over 9p), so the
  * tests of a binary share it; each test opens its own context and frees
- * everything it made.
+ * everything it made.  The main process must never open a context on it:
+ * "rdma link delete" would wait for that context forever.
  */
 #define TESTDEV_DEFINE(var, _name, _veth, _peer, _addr)			\
 	static const struct testdev var = {				\
@@ -113,8 +115,10 @@ void testdev_preload(void);
 			testdev_remove(&var);				\
 	}
 
-/* A QPN no QP on the test devices ever gets: the destination of paths, so
- * that packets (once there is a transport) go nowhere and stay unacked. */
+/*
+ * A QPN no QP on the test devices ever gets: the destination of paths, so
+ * that packets (once there is a transport) go nowhere and stay unacked.
+ */
 #define DEAD_QPN	0xabcdefu
 #define PSN_MASK	0xffffffu
 
@@ -138,8 +142,10 @@ int qp_env_open(struct qp_env *e, const char *dev);
 /* Destroy what qp_env_open and the test put in e (NULLs skipped). */
 void qp_env_close(struct qp_env *e);
 
-/* Create a QP of type on e->pd: send CQ e->scq, receive CQ e->rcq, no
- * SRQ, sq_sig_all 1, max_{send,recv}_wr wr and one SGE.  NULL + errno. */
+/*
+ * Create a QP of type on e->pd: send CQ e->scq, receive CQ e->rcq, no
+ * SRQ, sq_sig_all 1, max_{send,recv}_wr wr and one SGE.  NULL + errno.
+ */
 struct ibv_qp *qp_create(struct qp_env *e, enum ibv_qp_type type, uint32_t wr);
 /* Same, from a full init attribute (pd, caps, CQs ... as given). */
 struct ibv_qp *qp_create_attr(struct ibv_pd *pd, struct ibv_qp_init_attr *ia);
@@ -188,8 +194,10 @@ int qp_bring_to(struct qp_env *e, struct ibv_qp *qp, enum ibv_qp_state state);
 
 /* Poll until n completions came or ms passed; returns how many came. */
 int poll_n(struct ibv_cq *cq, int n, struct ibv_wc *wc, int ms);
-/* Post n receives (wr_id base, base+1, ...), one SGE of len bytes of mr
- * each (no SGE when mr is NULL).  0 or the errno of the failing one. */
+/*
+ * Post n receives (wr_id base, base+1, ...), one SGE of len bytes of mr
+ * each (no SGE when mr is NULL).  0 or the errno of the failing one.
+ */
 int post_recvs(struct ibv_qp *qp, struct ibv_mr *mr, uint32_t len, int n,
 	       uint64_t base);
 int post_srq_recvs(struct ibv_srq *srq, struct ibv_mr *mr, uint32_t len,
@@ -205,10 +213,15 @@ int post_sends(struct ibv_qp *qp, struct ibv_mr *mr, uint32_t len, int n,
 bool ibdev_get_event(struct ibv_context *ctx, enum ibv_event_type type,
 		     int ms, struct ibv_async_event *ev);
 
-/* A count from "rdma resource show DEV" (what: pd, cq, qp, mr, srq ...),
- * or -1. */
+/*
+ * A count from "rdma resource show DEV" (what: pd, cq, qp, mr, srq ...),
+ * or -1.
+ */
 int rdma_res_count(const char *dev, const char *what);
-/* "rdma resource show qp link DEV/1" into out; 0 or the exit status. */
+/*
+ * "rdma resource show qp link DEV" (every port, and QPs without one, as
+ * in RESET) into out; 0 or the exit status.
+ */
 int rdma_res_qps(const char *dev, char *out, size_t len);
 /* Is there a line "... lqpn <qpn> ... type <type> ..." in that output? */
 bool rdma_res_has_qp(const char *out, uint32_t qpn, const char *type);
@@ -225,5 +238,41 @@ int debugfs_qp_count(const char *dev);
 int kmsg_bad_count(void);
 /* Milliseconds on the monotonic clock. */
 long now_ms(void);
+
+/*
+ * ---- rxdpctl and the maps it pins (vm_rxdpctl, vm_xdp) ----
+ */
+#include <stdint.h>
+#include <uapi/rxdp.h>
+
+/* The XDP program's name (its function in bpf/rxdp.bpf.c). */
+#define RXDP_XDP_PROG_NAME	"rxdp_rx"
+
+/* The rxdpctl under test: $RXDP_CTL, else build/rxdpctl. */
+const char *rxdpctl_path(void);
+/*
+ * Run a shell command with its stdout and stderr captured apart (each
+ * NUL-terminated, truncated to its length; either may be NULL); its exit
+ * status, or -1.
+ */
+int sh_split(char *out, size_t olen, char *err, size_t elen,
+	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Number of lines in s (a last line without '\n' counts). */
+int count_lines(const char *s);
+
+/* Does RXDP_PIN_DIR/<ifname> exist? */
+bool pin_dir_present(const char *ifname);
+/* fd of the pinned map RXDP_PIN_DIR/<ifname>/<map>, or -1. */
+int pinned_map_fd(const char *ifname, const char *map);
+/* The qp_table entry of qpn: 0, or -1 when there is none (or no map). */
+int pinned_qp_entry(const char *ifname, uint32_t qpn, struct rxdp_qp_entry *e);
+/* The single dev_config entry: 0 or -1. */
+int pinned_dev_config(const char *ifname, struct rxdp_dev_config *cfg);
+/* rx_counters summed over the CPUs: 0 or -1. */
+int pinned_counters(const char *ifname, uint64_t sum[RXDP_CNT_MAX]);
+/* The index of an RDMA device ("rdma dev show"), or -1. */
+int rdma_dev_index(const char *name);
+/* Number of loaded BPF programs called name (bpftool), or -1. */
+int bpf_prog_count(const char *name);
 
 #endif
