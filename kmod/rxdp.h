@@ -44,12 +44,14 @@ struct rxdp_dev {
 	struct ib_device	ib_dev;		/* first: ib_alloc_device() */
 	struct ib_device_attr	attr;
 	/*
-	 * The netdev, for identity only: cleared under rxdp_devices_lock when
-	 * it unregisters.  Use ib_device_get_netdev() to dereference it
-	 * outside that lock.
+	 * The netdev.  Not registered with ib_device_set_netdev(): rdma_rxe
+	 * looks devices of its driver id up by netdev and would take rxdp's
+	 * for its own.  The RDMA core asks rxdp_get_netdev() instead.
+	 * Written under rxdp_devices_lock, cleared when the netdev
+	 * unregisters.
 	 */
-	struct net_device	*ndev;
-	struct list_head	list;		/* on rxdp_devices */
+	struct net_device __rcu	*ndev;
+	struct list_head	list;		/* on rxdp_devices, RCU */
 	bool			registered;	/* ib_register_device() done */
 	enum ib_port_state	port_state;	/* last state reported */
 	atomic_t		num_ucontext;
@@ -201,10 +203,13 @@ static inline struct rxdp_ah *to_rah(struct ib_ah *ibah)
 int rxdp_dev_add(const char *name, struct net_device *ndev);
 void rxdp_dev_remove_all(void);
 void rxdp_dev_netdev_event(struct net_device *ndev, unsigned long event);
+struct rxdp_dev *rxdp_dev_get_by_netdev(struct net_device *ndev);
+bool rxdp_dev_uses_map(struct rxdp_dev *rdev, struct bpf_map *map);
+struct net_device *rxdp_get_netdev(struct ib_device *ibdev, u32 port);
 enum ib_mtu rxdp_active_mtu(struct net_device *ndev);
 
 /* rxdp_net.c: following the netdev */
-void rxdp_port_update(struct rxdp_dev *rdev);
+void rxdp_port_update(struct rxdp_dev *rdev, struct net_device *ndev);
 int rxdp_net_init(void);
 void rxdp_net_exit(void);
 
@@ -294,6 +299,7 @@ void rxdp_qp_sync_map(struct rxdp_qp *qp);
 /* rxdp_rx.c: the receive queue of a QP */
 int rxdp_rx_init(struct rxdp_qp *qp);
 void rxdp_rx_cleanup(struct rxdp_qp *qp);
+void rxdp_rx_drain(struct rxdp_qp *qp);
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info);
 

@@ -39,6 +39,7 @@ int rxdp_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 	struct rxe_create_ah_resp resp = {};
 	gfp_t gfp = init->flags & RDMA_CREATE_AH_SLEEPABLE ? GFP_KERNEL :
 							     GFP_ATOMIC;
+	unsigned long irqflags;
 	int err;
 
 	err = rxdp_check_ah_attr(rdev, init->ah_attr);
@@ -47,9 +48,17 @@ int rxdp_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
 
-	err = xa_alloc_cyclic(&rdev->ahs, &ah->ah_num, ah,
-			      XA_LIMIT(1, rdev->attr.max_ah), &rdev->next_ah,
-			      gfp);
+	if (gfp == GFP_KERNEL) {
+		err = xa_alloc_cyclic_irq(&rdev->ahs, &ah->ah_num, ah,
+					  XA_LIMIT(1, rdev->attr.max_ah),
+					  &rdev->next_ah, GFP_KERNEL);
+	} else {
+		xa_lock_irqsave(&rdev->ahs, irqflags);
+		err = __xa_alloc_cyclic(&rdev->ahs, &ah->ah_num, ah,
+					XA_LIMIT(1, rdev->attr.max_ah),
+					&rdev->next_ah, GFP_ATOMIC);
+		xa_unlock_irqrestore(&rdev->ahs, irqflags);
+	}
 	if (err < 0)
 		return err == -EBUSY ? -ENOMEM : err;
 	rdma_copy_ah_attr(&ah->attr, init->ah_attr);

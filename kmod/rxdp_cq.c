@@ -76,10 +76,8 @@ int rxdp_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
 	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
 
-	spin_lock_irq(&cq->lock);
-	err = rxdp_queue_resize(&cq->q, ibcq->device, &n, true, udata,
-				&resp.mi);
-	spin_unlock_irq(&cq->lock);
+	err = rxdp_queue_resize(&cq->q, &cq->lock, ibcq->device, &n, true,
+				udata, &resp.mi);
 	if (err)
 		return err;
 	if (udata) {
@@ -143,7 +141,7 @@ static void rxdp_cq_to_user(struct ib_uverbs_wc *uwc, const struct ib_wc *wc)
 	uwc->opcode = wc->opcode;
 	uwc->vendor_err = wc->vendor_err;
 	uwc->byte_len = wc->byte_len;
-	uwc->ex.imm_data = (__force __u32)wc->ex.imm_data;
+	uwc->ex.imm_data = wc->ex.imm_data;
 	uwc->qp_num = wc->qp->qp_num;
 	uwc->src_qp = wc->src_qp;
 	uwc->wc_flags = wc->wc_flags;

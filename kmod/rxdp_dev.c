@@ -14,6 +14,8 @@
  * Every rxdp device, from the moment its netdev is claimed until
  * dealloc_driver.  The lock is never held across a call into the RDMA core
  * that may take RTNL, because the netdev notifier takes it under RTNL.
+ * Readers in the receive path walk the list under RCU; the RDMA core frees
+ * a device after a grace period.
  */
 static LIST_HEAD(rxdp_devices);
 static DEFINE_MUTEX(rxdp_devices_lock);
@@ -79,9 +81,68 @@ static struct rxdp_dev *rxdp_dev_lookup(struct net_device *ndev)
 
 	lockdep_assert_held(&rxdp_devices_lock);
 	list_for_each_entry(rdev, &rxdp_devices, list)
-		if (rdev->ndev == ndev)
+		if (rcu_access_pointer(rdev->ndev) == ndev)
 			return rdev;
 	return NULL;
+}
+
+/**
+ * rxdp_dev_get_by_netdev - the registered rxdp device on a netdev
+ * @ndev: the netdev
+ *
+ * Context: any; the receive path calls it.
+ * Return: the device with a reference (ib_device_put()), or NULL.
+ */
+struct rxdp_dev *rxdp_dev_get_by_netdev(struct net_device *ndev)
+{
+	struct rxdp_dev *rdev, *found = NULL;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(rdev, &rxdp_devices, list) {
+		if (rcu_access_pointer(rdev->ndev) != ndev)
+			continue;
+		if (ib_device_try_get(&rdev->ib_dev))
+			found = rdev;
+		break;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/**
+ * rxdp_dev_uses_map - is a QP table bound to another device?
+ * @rdev: the device that wants it
+ * @map: the map
+ */
+bool rxdp_dev_uses_map(struct rxdp_dev *rdev, struct bpf_map *map)
+{
+	struct rxdp_dev *other;
+	bool used = false;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(other, &rxdp_devices, list)
+		if (other != rdev && rcu_access_pointer(other->qp_table) == map)
+			used = true;
+	rcu_read_unlock();
+	return used;
+}
+
+/**
+ * rxdp_get_netdev - the netdev of a port, for the RDMA core
+ * @ibdev: the device
+ * @port: the port
+ *
+ * Return: the netdev, held (dev_put()), or NULL once it unregistered.
+ */
+struct net_device *rxdp_get_netdev(struct ib_device *ibdev, u32 port)
+{
+	struct net_device *ndev;
+
+	rcu_read_lock();
+	ndev = rcu_dereference(to_rdev(ibdev)->ndev);
+	dev_hold(ndev);
+	rcu_read_unlock();
+	return ndev;
 }
 
 static void rxdp_dealloc_driver(struct ib_device *ibdev)
@@ -105,7 +166,8 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 	WARN_ON(atomic_read(&rdev->num_ucontext));
 
 	mutex_lock(&rxdp_devices_lock);
-	list_del(&rdev->list);
+	if (!list_empty(&rdev->list))
+		list_del_rcu(&rdev->list);
 	mutex_unlock(&rxdp_devices_lock);
 }
 
@@ -146,9 +208,16 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 		return -EEXIST;
 	}
 
+	rdev = rxdp_dev_get_by_netdev(ndev);
+	if (rdev) {
+		ib_device_put(&rdev->ib_dev);
+		return -EEXIST;
+	}
+
 	rdev = ib_alloc_device(rxdp_dev, ib_dev);
 	if (!rdev)
 		return -ENOMEM;
+	INIT_LIST_HEAD(&rdev->list);
 
 	rxdp_init_attr(rdev, ndev);
 	rxdp_qpn_init(&rdev->qpn, rdev->attr.max_qp);
@@ -174,13 +243,9 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 		ib_dealloc_device(&rdev->ib_dev);
 		return -EEXIST;
 	}
-	rdev->ndev = ndev;
-	list_add_tail(&rdev->list, &rxdp_devices);
+	rcu_assign_pointer(rdev->ndev, ndev);
+	list_add_tail_rcu(&rdev->list, &rxdp_devices);
 	mutex_unlock(&rxdp_devices_lock);
-
-	err = ib_device_set_netdev(&rdev->ib_dev, ndev, RXDP_PORT);
-	if (err)
-		goto err_dealloc;
 
 	err = ib_register_device(&rdev->ib_dev, name, NULL);
 	if (err)
@@ -193,9 +258,9 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 	rxdp_debugfs_add_dev(rdev);
 	mutex_lock(&rxdp_devices_lock);
 	rdev->registered = true;
-	gone = !rdev->ndev;
+	gone = !rcu_access_pointer(rdev->ndev);
 	if (!gone)
-		rxdp_port_update(rdev);
+		rxdp_port_update(rdev, ndev);
 	mutex_unlock(&rxdp_devices_lock);
 	if (gone)
 		ib_unregister_device_queued(&rdev->ib_dev);
@@ -227,7 +292,8 @@ void rxdp_dev_netdev_event(struct net_device *ndev, unsigned long event)
 
 	switch (event) {
 	case NETDEV_UNREGISTER:
-		rdev->ndev = NULL;
+		/* freed after a grace period: readers hold it or let go */
+		RCU_INIT_POINTER(rdev->ndev, NULL);
 		/*
 		 * A device still registering is removed by rxdp_dev_add; one
 		 * already unregistering needs nothing more.
@@ -241,7 +307,7 @@ void rxdp_dev_netdev_event(struct net_device *ndev, unsigned long event)
 	case NETDEV_DOWN:
 	case NETDEV_CHANGE:
 		if (rdev->registered)
-			rxdp_port_update(rdev);
+			rxdp_port_update(rdev, ndev);
 		break;
 	default:
 		break;

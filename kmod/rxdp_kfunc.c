@@ -11,21 +11,6 @@
 
 #include "rxdp.h"
 
-/* The rxdp device on a netdev, referenced, or NULL (rxe has the same id). */
-static struct rxdp_dev *rxdp_dev_get_by_netdev(struct net_device *ndev)
-{
-	struct ib_device *ibdev;
-
-	ibdev = ib_device_get_by_netdev(ndev, RDMA_DRIVER_RXE);
-	if (!ibdev)
-		return NULL;
-	if (ibdev->ops.owner != THIS_MODULE) {
-		ib_device_put(ibdev);
-		return NULL;
-	}
-	return to_rdev(ibdev);
-}
-
 __bpf_kfunc_start_defs();
 
 /**
@@ -80,6 +65,11 @@ __bpf_kfunc int rxdp_bind_qp_table(u32 ifindex, void *qp_table__map)
 	ndev = dev_get_by_index(current->nsproxy->net_ns, ifindex);
 	if (!ndev)
 		return -ENODEV;
+	/* CAP_BPF loads the program; the device is the network admin's */
+	if (!ns_capable(dev_net(ndev)->user_ns, CAP_NET_ADMIN)) {
+		dev_put(ndev);
+		return -EPERM;
+	}
 	rdev = rxdp_dev_get_by_netdev(ndev);
 	dev_put(ndev);
 	if (!rdev)

@@ -18,6 +18,9 @@ static int rxdp_maps_check(struct bpf_map *map)
 	    map->value_size != sizeof(struct rxdp_qp_entry) ||
 	    map->max_entries < 2)
 		return -EINVAL;
+	/* locks, timers or kptrs in the value would be overwritten */
+	if (!IS_ERR_OR_NULL(map->record))
+		return -EINVAL;
 	return 0;
 }
 
@@ -49,12 +52,19 @@ void rxdp_maps_qp_sync(struct rxdp_qp *qp, bool remove)
 	u32 key = qp->ibqp.qp_num;
 	struct bpf_map *map;
 
+	/* the hash map's per-CPU free lists want us to stay on this CPU */
+	migrate_disable();
 	rcu_read_lock();
 	map = rcu_dereference(qp->rdev->qp_table);
 	if (!map)
 		goto out;
 	if (remove) {
-		map->ops->map_delete_elem(map, &key);
+		int err = map->ops->map_delete_elem(map, &key);
+
+		if (err && err != -ENOENT)
+			ibdev_warn_ratelimited(&qp->rdev->ib_dev,
+					       "qp_table keeps QP %u: %d\n",
+					       key, err);
 		goto out;
 	}
 	rxdp_entry_fill(qp, &e);
@@ -80,6 +90,7 @@ void rxdp_maps_qp_sync(struct rxdp_qp *qp, bool remove)
 	WRITE_ONCE(cur->state, e.state);
 out:
 	rcu_read_unlock();
+	migrate_enable();
 }
 
 /**
@@ -101,6 +112,9 @@ int rxdp_maps_bind(struct rxdp_dev *rdev, struct bpf_map *map)
 	err = rxdp_maps_check(map);
 	if (err)
 		return err;
+	/* two devices number QPs independently: one table each */
+	if (rxdp_dev_uses_map(rdev, map))
+		return -EBUSY;
 	bpf_map_inc(map);
 	mutex_lock(&rdev->maps_lock);
 	old = rcu_replace_pointer(rdev->qp_table, map,

@@ -15,14 +15,15 @@ static enum ib_port_state rxdp_netdev_port_state(struct net_device *ndev)
 
 /**
  * rxdp_port_update - bring the port state in line with the netdev
- * @rdev: a registered device whose netdev is still present
+ * @rdev: a registered device
+ * @ndev: its netdev, still registered
  *
  * Raises IB_EVENT_PORT_ACTIVE or IB_EVENT_PORT_ERR when the state changes.
  * Context: rxdp_devices_lock held.
  */
-void rxdp_port_update(struct rxdp_dev *rdev)
+void rxdp_port_update(struct rxdp_dev *rdev, struct net_device *ndev)
 {
-	enum ib_port_state state = rxdp_netdev_port_state(rdev->ndev);
+	enum ib_port_state state = rxdp_netdev_port_state(ndev);
 	struct ib_event ev = {
 		.device = &rdev->ib_dev,
 		.element.port_num = RXDP_PORT,

@@ -36,12 +36,14 @@ void rxdp_qp_event(struct rxdp_qp *qp, enum ib_event_type type)
 }
 
 static void rxdp_qp_lock(struct rxdp_qp *qp, unsigned long *flags)
+	__acquires(&qp->sq.lock) __acquires(&qp->rq.lock)
 {
 	spin_lock_irqsave(&qp->sq.lock, *flags);
 	spin_lock(&qp->rq.lock);
 }
 
 static void rxdp_qp_unlock(struct rxdp_qp *qp, unsigned long *flags)
+	__releases(&qp->rq.lock) __releases(&qp->sq.lock)
 {
 	spin_unlock(&qp->rq.lock);
 	spin_unlock_irqrestore(&qp->sq.lock, *flags);
@@ -87,7 +89,8 @@ void rxdp_qp_error(struct rxdp_qp *qp)
  */
 void rxdp_qp_comm_est(struct rxdp_qp *qp)
 {
-	if (READ_ONCE(qp->state) != IB_QPS_RTR ||
+	if ((qp->ibqp.qp_type != IB_QPT_RC && qp->ibqp.qp_type != IB_QPT_UC) ||
+	    READ_ONCE(qp->state) != IB_QPS_RTR ||
 	    test_and_set_bit(RXDP_QP_COMM_EST, &qp->flags))
 		return;
 	rxdp_qp_event(qp, IB_EVENT_COMM_EST);
@@ -130,10 +133,12 @@ static void rxdp_qp_reset(struct rxdp_qp *qp)
 	if (!qp->srq)
 		rxdp_queue_empty(&qp->rq.q);
 	rxdp_qp_unlock(qp, &flags);
+	/* packets of the old connection must not reach the next one */
+	rxdp_rx_drain(qp);
 }
 
-static void rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
-			      bool sqd_notify)
+static int rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
+			     bool sqd_notify)
 {
 	unsigned long flags;
 	bool drained;
@@ -141,15 +146,20 @@ static void rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
 	switch (state) {
 	case IB_QPS_RESET:
 		rxdp_qp_reset(qp);
-		return;
+		return 0;
 	case IB_QPS_ERR:
 		rxdp_qp_error(qp);
-		return;
+		return 0;
 	default:
 		break;
 	}
 
 	rxdp_qp_lock(qp, &flags);
+	/* an error since the checks wins: only RESET leaves ERR */
+	if (qp->state == IB_QPS_ERR) {
+		rxdp_qp_unlock(qp, &flags);
+		return -EINVAL;
+	}
 	qp->state = state;
 	rxdp_maps_qp_sync(qp, false);
 	drained = qp->sq.q.cons == qp->sq.seen;
@@ -158,6 +168,7 @@ static void rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
 	rxdp_qp_unlock(qp, &flags);
 	if (state == IB_QPS_SQD && sqd_notify && drained)
 		rxdp_qp_event(qp, IB_EVENT_SQ_DRAINED);
+	return 0;
 }
 
 static int rxdp_check_cap(struct rxdp_dev *rdev, struct ib_qp_init_attr *init)
@@ -266,7 +277,7 @@ int rxdp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	}
 	if (init->create_flags)
 		return -EOPNOTSUPP;
-	if (!init->send_cq || (!init->recv_cq && !init->srq))
+	if (!init->send_cq || !init->recv_cq)
 		return -EINVAL;
 	err = rxdp_check_cap(rdev, init);
 	if (err)
@@ -438,8 +449,11 @@ int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		return -EOPNOTSUPP;
 
 	mutex_lock(&qp->modify_lock);
-	cur = (mask & IB_QP_CUR_STATE) ? attr->cur_qp_state :
-					 READ_ONCE(qp->state);
+	cur = READ_ONCE(qp->state);
+	if ((mask & IB_QP_CUR_STATE) && attr->cur_qp_state != cur) {
+		err = -EINVAL;
+		goto out;
+	}
 	new = (mask & IB_QP_STATE) ? attr->qp_state : cur;
 	if (cur > IB_QPS_ERR || new > IB_QPS_ERR ||
 	    !ib_modify_qp_is_ok(cur, new, ibqp->qp_type, mask)) {
@@ -452,9 +466,11 @@ int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 
 	rxdp_apply_modify(qp, attr, mask);
 	if (mask & IB_QP_STATE) {
-		qp->attr.qp_state = new;
-		rxdp_qp_set_state(qp, new, (mask & IB_QP_EN_SQD_ASYNC_NOTIFY) &&
-				  attr->en_sqd_async_notify);
+		err = rxdp_qp_set_state(qp, new,
+					(mask & IB_QP_EN_SQD_ASYNC_NOTIFY) &&
+					attr->en_sqd_async_notify);
+		if (!err)
+			qp->attr.qp_state = new;
 	} else {
 		rxdp_qp_sync_map(qp);
 	}
@@ -492,14 +508,13 @@ int rxdp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	struct rxdp_qp *qp = to_rqp(ibqp);
 	struct rxdp_dev *rdev = qp->rdev;
 
-	/* XDP stops steering to it, no new lookup finds it */
-	rxdp_maps_qp_sync(qp, true);
+	/* no new lookup finds it; then wait for the ones that did */
 	xa_erase_bh(&rdev->qpn.qps, ibqp->qp_num);
-	/* then wait for the lookups that did */
 	rxdp_qp_put(qp);
 	wait_for_completion(&qp->done);
-
 	rxdp_timers_shutdown(qp);
+	/* nothing can write the entry again: XDP stops steering to it */
+	rxdp_maps_qp_sync(qp, true);
 	rxdp_rx_cleanup(qp);
 	rxdp_qp_free_queues(qp);
 	mutex_destroy(&qp->modify_lock);

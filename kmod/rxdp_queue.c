@@ -118,7 +118,8 @@ void rxdp_queue_free(struct rxdp_queue *q)
 
 /**
  * rxdp_queue_resize - move a ring's entries into a ring of another size
- * @q: the queue; the caller holds the lock that serializes its users
+ * @q: the queue
+ * @lock: the lock that serializes its users, taken here
  * @ibdev: the device
  * @num_elem: in: entries wanted; out: entries the new ring holds
  * @kernel_produces: true for a CQ, false for a receive queue
@@ -128,32 +129,40 @@ void rxdp_queue_free(struct rxdp_queue *q)
  * Entries not yet consumed keep their order.  Fails with -EINVAL when they
  * would not fit; the old ring is untouched on any error.
  */
-int rxdp_queue_resize(struct rxdp_queue *q, struct ib_device *ibdev,
-		      u32 *num_elem, bool kernel_produces,
-		      struct ib_udata *udata, struct mminfo *mi)
+int rxdp_queue_resize(struct rxdp_queue *q, spinlock_t *lock,
+		      struct ib_device *ibdev, u32 *num_elem,
+		      bool kernel_produces, struct ib_udata *udata,
+		      struct mminfo *mi)
 {
-	u32 prod, cons, n, i;
 	size_t elem = 1ul << q->log2_elem_size;
-	struct rxdp_queue nq;
+	struct rxdp_queue nq, old;
+	u32 prod, cons, n, i;
 	int err;
 
-	prod = kernel_produces ? q->prod : rxdp_queue_load_prod(q);
-	cons = kernel_produces ? rxdp_queue_load_cons(q) : q->cons;
-	n = rxdp_queue_count(q, prod, cons);
-	if (*num_elem < n)
-		return -EINVAL;
-
+	/* allocating may sleep: the new ring is made outside the lock */
 	err = rxdp_queue_init(&nq, ibdev, num_elem, elem, udata, mi);
 	if (err)
 		return err;
+
+	spin_lock_irq(lock);
+	prod = kernel_produces ? q->prod : rxdp_queue_load_prod(q);
+	cons = kernel_produces ? rxdp_queue_load_cons(q) : q->cons;
+	n = rxdp_queue_count(q, prod, cons);
+	if (rxdp_queue_capacity(&nq) < n) {
+		spin_unlock_irq(lock);
+		rxdp_queue_free(&nq);
+		return -EINVAL;
+	}
 	for (i = 0; i < n; i++)
 		memcpy(rxdp_queue_addr(&nq, i), rxdp_queue_addr(q, cons + i),
 		       elem);
 	nq.prod = n;
 	nq.buf->producer_index = n;
-
-	rxdp_queue_free(q);
+	old = *q;
 	*q = nq;
+	spin_unlock_irq(lock);
+
+	rxdp_queue_free(&old);
 	return 0;
 }
 

@@ -31,9 +31,10 @@ int rxdp_queue_init(struct rxdp_queue *q, struct ib_device *ibdev,
 		    u32 *num_elem, size_t elem_size, struct ib_udata *udata,
 		    struct mminfo *mi);
 void rxdp_queue_free(struct rxdp_queue *q);
-int rxdp_queue_resize(struct rxdp_queue *q, struct ib_device *ibdev,
-		      u32 *num_elem, bool kernel_produces,
-		      struct ib_udata *udata, struct mminfo *mi);
+int rxdp_queue_resize(struct rxdp_queue *q, spinlock_t *lock,
+		      struct ib_device *ibdev, u32 *num_elem,
+		      bool kernel_produces, struct ib_udata *udata,
+		      struct mminfo *mi);
 
 static inline u32 rxdp_queue_capacity(const struct rxdp_queue *q)
 {

@@ -43,6 +43,16 @@ int rxdp_rx_init(struct rxdp_qp *qp)
 	return ptr_ring_init(&qp->rx_ring, RXDP_RX_DEPTH, GFP_KERNEL);
 }
 
+/* RESET: drop what was queued for the previous connection. */
+void rxdp_rx_drain(struct rxdp_qp *qp)
+{
+	struct rxdp_rx_pkt *pkt;
+
+	cancel_work_sync(&qp->rx_work);
+	while ((pkt = ptr_ring_consume_bh(&qp->rx_ring)))
+		kfree(pkt);
+}
+
 /* Destroy: nothing produces any more (no reference left). */
 void rxdp_rx_cleanup(struct rxdp_qp *qp)
 {
@@ -67,8 +77,13 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 	struct rxdp_rx_pkt *pkt;
 
 	/* the program checked these; the module does not trust it blindly */
-	if (xdp_buff_has_frags(xdp) || info->bth_off >= len ||
+	if (xdp_buff_has_frags(xdp) ||
+	    (u32)info->bth_off + info->hdr_len > len ||
+	    info->payload_off < (u32)info->bth_off + info->hdr_len ||
 	    (u32)info->payload_off + info->payload_len > len)
+		return -EINVAL;
+	/* the module, not the map, is the authority on the QP's state */
+	if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))))
 		return -EINVAL;
 	if (ptr_ring_full(&qp->rx_ring)) {
 		atomic64_inc(&qp->rx_full);

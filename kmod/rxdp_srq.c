@@ -82,23 +82,21 @@ int rxdp_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
 			return err;
 	}
 
-	spin_lock_irq(&srq->lock);
 	if ((mask & IB_SRQ_LIMIT) &&
 	    attr->srq_limit > ((mask & IB_SRQ_MAX_WR) ?
-			       attr->max_wr : rxdp_queue_capacity(&srq->q))) {
-		err = -EINVAL;
-		goto out;
-	}
+			       attr->max_wr : rxdp_queue_capacity(&srq->q)))
+		return -EINVAL;
 	if (mask & IB_SRQ_MAX_WR) {
-		err = rxdp_queue_resize(&srq->q, ibsrq->device, &n, false,
-					udata, &mi);
+		err = rxdp_queue_resize(&srq->q, &srq->lock, ibsrq->device,
+					&n, false, udata, &mi);
 		if (err)
-			goto out;
+			return err;
 	}
-	if (mask & IB_SRQ_LIMIT)
+	if (mask & IB_SRQ_LIMIT) {
+		spin_lock_irq(&srq->lock);
 		srq->limit = attr->srq_limit;
-out:
-	spin_unlock_irq(&srq->lock);
+		spin_unlock_irq(&srq->lock);
+	}
 
 	if (!err && (mask & IB_SRQ_MAX_WR) && udata &&
 	    copy_to_user(u64_to_user_ptr(cmd.mmap_info_addr), &mi, sizeof(mi)))

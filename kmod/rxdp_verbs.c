@@ -144,6 +144,7 @@ const struct ib_device_ops rxdp_dev_ops = {
 	.destroy_srq = rxdp_destroy_srq,
 	.get_dma_mr = rxdp_get_dma_mr,
 	.get_link_layer = rxdp_get_link_layer,
+	.get_netdev = rxdp_get_netdev,
 	.get_port_immutable = rxdp_get_port_immutable,
 	.mmap = rxdp_mmap,
 	.mmap_free = rxdp_mmap_free,
