@@ -245,6 +245,17 @@ long now_ms(void);
 #include <stdint.h>
 #include <uapi/rxdp.h>
 
+/*
+ * WAIT_FOR by the clock, for conditions that take long to evaluate (a
+ * command each): polls every 50 ms for at most ms milliseconds.
+ */
+#define WAIT_UNTIL(cond, ms) ({						\
+	long __end = now_ms() + (ms);					\
+	bool __ok;							\
+	while (!(__ok = (cond)) && now_ms() < __end)			\
+		usleep(50000);						\
+	__ok; })
+
 /* The XDP program's name (its function in bpf/rxdp.bpf.c). */
 #define RXDP_XDP_PROG_NAME	"rxdp_rx"
 
