@@ -73,12 +73,12 @@ void rxdp_rx_cleanup(struct rxdp_qp *qp)
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info)
 {
-	u32 len = xdp->data_end - xdp->data;
+	u32 len = xdp_get_buff_len(xdp), head = xdp->data_end - xdp->data;
 	struct rxdp_rx_pkt *pkt;
+	u32 i;
 
 	/* the program checked these; the module does not trust it blindly */
-	if (xdp_buff_has_frags(xdp) ||
-	    (u32)info->bth_off + info->hdr_len > len ||
+	if ((u32)info->bth_off + info->hdr_len > head ||
 	    info->payload_off < (u32)info->bth_off + info->hdr_len ||
 	    (u32)info->payload_off + info->payload_len > len)
 		return -EINVAL;
@@ -94,7 +94,20 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		return -ENOMEM;
 	pkt->info = *info;
 	pkt->len = len;
-	memcpy(pkt->data, xdp->data, len);
+	memcpy(pkt->data, xdp->data, head);
+	/* a jumbo frame's payload continues in fragments */
+	if (xdp_buff_has_frags(xdp)) {
+		struct skb_shared_info *sinfo;
+
+		sinfo = xdp_get_shared_info_from_buff(xdp);
+		for (i = 0; i < sinfo->nr_frags; i++) {
+			const skb_frag_t *frag = &sinfo->frags[i];
+
+			memcpy(pkt->data + head, skb_frag_address(frag),
+			       skb_frag_size(frag));
+			head += skb_frag_size(frag);
+		}
+	}
 	if (ptr_ring_produce(&qp->rx_ring, pkt)) {
 		kfree(pkt);
 		atomic64_inc(&qp->rx_full);
