@@ -36,19 +36,31 @@
  * netdev's later on, and the responder checks each QP's path MTU. */
 #define RXDP_CFG_MTU	4096
 
+/* Open the XDP program's object and list the maps that get pinned. */
+static struct rxdp_bpf *open_xdp_obj(struct bpf_map *maps[PIN_N])
+{
+	struct rxdp_bpf *skel = rxdp_bpf__open();
+
+	if (!skel) {
+		fail("cannot open the XDP program's object: %s",
+		     strerror(errno));
+		return NULL;
+	}
+	maps[PIN_QP_TABLE] = skel->maps.qp_table;
+	maps[PIN_DEV_CONFIG] = skel->maps.dev_config;
+	maps[PIN_COUNTERS] = skel->maps.rx_counters;
+	return skel;
+}
+
 int pin_specs_init(void)
 {
 	struct bpf_map *maps[PIN_N];
 	struct rxdp_bpf *skel;
 	int i;
 
-	skel = rxdp_bpf__open();
+	skel = open_xdp_obj(maps);
 	if (!skel)
-		return fail("cannot open the XDP program's object: %s",
-			    strerror(errno));
-	maps[PIN_QP_TABLE] = skel->maps.qp_table;
-	maps[PIN_DEV_CONFIG] = skel->maps.dev_config;
-	maps[PIN_COUNTERS] = skel->maps.rx_counters;
+		return -1;
 	for (i = 0; i < PIN_N; i++) {
 		pin_specs[i].type = bpf_map__type(maps[i]);
 		pin_specs[i].key_size = bpf_map__key_size(maps[i]);
@@ -389,13 +401,9 @@ int cmd_attach(int argc, char **argv)
 	if (*name ? check_name(name) : pick_name(name, sizeof(name)))
 		return -1;
 
-	skel = rxdp_bpf__open();
+	skel = open_xdp_obj(maps);
 	if (!skel)
-		return fail("cannot open the XDP program's object: %s",
-			    strerror(errno));
-	maps[PIN_QP_TABLE] = skel->maps.qp_table;
-	maps[PIN_DEV_CONFIG] = skel->maps.dev_config;
-	maps[PIN_COUNTERS] = skel->maps.rx_counters;
+		return -1;
 	for (i = 0; i < PIN_N; i++) {
 		pin_map_path(&d, i, false, path, sizeof(path));
 		if (bpf_map__set_pin_path(maps[i], path)) {
