@@ -101,6 +101,10 @@ struct rxdp_cq {
 struct rxdp_mr {
 	struct ib_mr		ibmr;
 	struct ib_umem		*umem;		/* NULL for the DMA MR */
+	struct page		**pages;	/* umem's, in order */
+	size_t			npages;
+	refcount_t		ref;		/* writers; dereg drops the first */
+	struct completion	done;		/* the last writer is gone */
 	u64			iova;
 	u64			length;
 	int			access;
@@ -162,6 +166,14 @@ struct rxdp_qp {
 	atomic64_t		rx_packets;
 	atomic64_t		rx_consumed;
 	atomic64_t		rx_full;
+	atomic64_t		rx_dropped;	/* by the responder */
+};
+
+/* A packet on a QP's receive queue: the whole frame and what XDP found. */
+struct rxdp_rx_pkt {
+	struct rxdp_rx_info	info;
+	u32			len;
+	u8			data[];
 };
 
 static inline struct rxdp_dev *to_rdev(struct ib_device *ibdev)
@@ -232,6 +244,11 @@ struct ib_mr *rxdp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 int rxdp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 int rxdp_check_sge(struct rxdp_dev *rdev, struct ib_pd *pd, u32 lkey,
 		   u64 addr, u32 length, int access);
+struct rxdp_mr *rxdp_mr_get(struct rxdp_dev *rdev, struct ib_pd *pd,
+			    u32 lkey, u64 addr, u32 length, int access);
+void rxdp_mr_put(struct rxdp_mr *mr);
+void rxdp_mr_write(struct rxdp_mr *mr, u64 addr, const void *src,
+		   u32 length);
 void rxdp_mr_init(struct rxdp_dev *rdev);
 void rxdp_mr_cleanup(struct rxdp_dev *rdev);
 
@@ -302,6 +319,9 @@ void rxdp_rx_cleanup(struct rxdp_qp *qp);
 void rxdp_rx_drain(struct rxdp_qp *qp);
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info);
+
+/* rxdp_resp.c: the responder */
+void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt);
 
 /* rxdp_kfunc.c */
 int rxdp_kfuncs_register(void);

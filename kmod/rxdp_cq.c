@@ -144,7 +144,8 @@ static void rxdp_cq_to_user(struct ib_uverbs_wc *uwc, const struct ib_wc *wc)
 	uwc->ex.imm_data = wc->ex.imm_data;
 	uwc->qp_num = wc->qp->qp_num;
 	uwc->src_qp = wc->src_qp;
-	uwc->wc_flags = wc->wc_flags;
+	/* the flags user space and the kernel number alike */
+	uwc->wc_flags = wc->wc_flags & (IB_WC_GRH | IB_WC_WITH_IMM);
 	uwc->pkey_index = wc->pkey_index;
 	uwc->slid = wc->slid;
 	uwc->sl = wc->sl;

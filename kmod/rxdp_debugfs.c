@@ -63,7 +63,7 @@ static int rxdp_qps_show(struct seq_file *m, void *v)
 	s64 rx;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(m, "qpn\ttype\tstate\tsq_psn\trq_psn\tdest_qpn\tsq\trq\trx_queued\trx_pkts\trx_full\towner\n");
+		seq_puts(m, "qpn\ttype\tstate\tsq_psn\trq_psn\tdest_qpn\tsq\trq\trx_queued\trx_pkts\trx_full\trx_dropped\towner\n");
 		return 0;
 	}
 	state = READ_ONCE(qp->state);
@@ -83,8 +83,9 @@ static int rxdp_qps_show(struct seq_file *m, void *v)
 					    qp->rq.q.cons),
 			   qp->rq.max_wr);
 	rx = atomic64_read(&qp->rx_packets);
-	seq_printf(m, "%lld\t%lld\t%lld\t", rx - atomic64_read(&qp->rx_consumed),
-		   rx, atomic64_read(&qp->rx_full));
+	seq_printf(m, "%lld\t%lld\t%lld\t%lld\t",
+		   rx - atomic64_read(&qp->rx_consumed), rx,
+		   atomic64_read(&qp->rx_full), atomic64_read(&qp->rx_dropped));
 	if (qp->owner)
 		seq_printf(m, "%d:%s\n", qp->owner, qp->comm);
 	else

@@ -3,8 +3,13 @@
  * Memory regions: registration pins user pages through ib_umem, keys are
  * "index << 8 | random byte" so a stale key from a freed MR does not match
  * the next MR of the same index.
+ *
+ * The responder writes into an MR through a reference (rxdp_mr_get), and
+ * deregistration waits for those before it unpins the pages.
  */
+#include <linux/highmem.h>
 #include <linux/random.h>
+#include <linux/scatterlist.h>
 #include <rdma/ib_umem.h>
 
 #include "rxdp.h"
@@ -38,6 +43,8 @@ static struct rxdp_mr *rxdp_mr_alloc(struct ib_pd *ibpd, int access)
 		goto err_count;
 	}
 	mr->access = access;
+	refcount_set(&mr->ref, 1);
+	init_completion(&mr->done);
 	mr->ibmr.pd = ibpd;
 	mr->ibmr.device = ibpd->device;
 	return mr;
@@ -67,6 +74,7 @@ static int rxdp_mr_publish(struct rxdp_dev *rdev, struct rxdp_mr *mr)
 
 static void rxdp_mr_free(struct rxdp_dev *rdev, struct rxdp_mr *mr)
 {
+	kvfree(mr->pages);
 	if (mr->umem)
 		ib_umem_release(mr->umem);
 	atomic_dec(&rdev->num_mr);
@@ -91,6 +99,25 @@ struct ib_mr *rxdp_get_dma_mr(struct ib_pd *ibpd, int access)
 		return ERR_PTR(err);
 	}
 	return &mr->ibmr;
+}
+
+/* The pinned pages in order, so that an offset finds its page at once. */
+static int rxdp_mr_map_pages(struct rxdp_mr *mr)
+{
+	struct sg_page_iter iter;
+	size_t i = 0;
+
+	mr->npages = ib_umem_num_pages(mr->umem);
+	mr->pages = kvmalloc_array(mr->npages, sizeof(*mr->pages),
+				   GFP_KERNEL);
+	if (!mr->pages)
+		return -ENOMEM;
+	for_each_sgtable_page(&mr->umem->sgt_append.sgt, &iter, 0) {
+		if (WARN_ON_ONCE(i >= mr->npages))
+			return -EINVAL;
+		mr->pages[i++] = sg_page_iter_page(&iter);
+	}
+	return i == mr->npages ? 0 : -EINVAL;
 }
 
 struct ib_mr *rxdp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
@@ -118,6 +145,9 @@ struct ib_mr *rxdp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 		mr->umem = NULL;
 		goto err_free;
 	}
+	err = rxdp_mr_map_pages(mr);
+	if (err)
+		goto err_free;
 	mr->iova = iova;
 	mr->length = length;
 	mr->ibmr.iova = iova;
@@ -156,8 +186,28 @@ int rxdp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	/* no new WQE can name the key once it is out of the table */
 	xa_erase(&rdev->mrs, mr->index);
 	rxdp_mr_clean_qps(rdev, mr->ibmr.lkey);
+	/* a receive may be writing into it */
+	if (!refcount_dec_and_test(&mr->ref))
+		wait_for_completion(&mr->done);
 	rxdp_mr_free(rdev, mr);
 	return 0;
+}
+
+/* The MR behind an SGE, if the SGE may use it.  Context: RCU read lock. */
+static struct rxdp_mr *rxdp_mr_lookup(struct rxdp_dev *rdev,
+				      struct ib_pd *pd, u32 lkey, u64 addr,
+				      u32 length, int access)
+{
+	struct rxdp_mr *mr = xa_load(&rdev->mrs, lkey >> 8);
+
+	if (!mr || mr->ibmr.lkey != lkey || mr->ibmr.pd != pd)
+		return NULL;
+	if ((mr->access & access) != access)
+		return NULL;
+	if (addr < mr->iova || addr + length < addr ||
+	    addr + length - mr->iova > mr->length)
+		return NULL;
+	return mr;
 }
 
 /**
@@ -175,20 +225,73 @@ int rxdp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 int rxdp_check_sge(struct rxdp_dev *rdev, struct ib_pd *pd, u32 lkey,
 		   u64 addr, u32 length, int access)
 {
-	struct rxdp_mr *mr;
-	int err = -EINVAL;
+	int err;
 
 	rcu_read_lock();
-	mr = xa_load(&rdev->mrs, lkey >> 8);
-	if (!mr || mr->ibmr.lkey != lkey || mr->ibmr.pd != pd)
-		goto out;
-	if ((mr->access & access) != access)
-		goto out;
-	if (addr < mr->iova || addr + length < addr ||
-	    addr + length - mr->iova > mr->length)
-		goto out;
-	err = 0;
-out:
+	err = rxdp_mr_lookup(rdev, pd, lkey, addr, length, access) ?
+	      0 : -EINVAL;
 	rcu_read_unlock();
 	return err;
+}
+
+/**
+ * rxdp_mr_get - take a reference on the MR an SGE may use
+ * @rdev: the device
+ * @pd: the QP's protection domain
+ * @lkey: the SGE's key
+ * @addr: the SGE's address
+ * @length: the SGE's length
+ * @access: the access the operation needs
+ *
+ * Return: the MR, to be put with rxdp_mr_put(), or NULL when the SGE may
+ * not use it (as rxdp_check_sge) or it is being deregistered.
+ */
+struct rxdp_mr *rxdp_mr_get(struct rxdp_dev *rdev, struct ib_pd *pd,
+			    u32 lkey, u64 addr, u32 length, int access)
+{
+	struct rxdp_mr *mr;
+
+	rcu_read_lock();
+	mr = rxdp_mr_lookup(rdev, pd, lkey, addr, length, access);
+	if (mr && !refcount_inc_not_zero(&mr->ref))
+		mr = NULL;
+	rcu_read_unlock();
+	return mr;
+}
+
+void rxdp_mr_put(struct rxdp_mr *mr)
+{
+	if (refcount_dec_and_test(&mr->ref))
+		complete(&mr->done);
+}
+
+/**
+ * rxdp_mr_write - copy bytes into a referenced MR
+ * @mr: the MR, from rxdp_mr_get() for this range
+ * @addr: where, in the MR's address space
+ * @src: the bytes
+ * @length: how many
+ *
+ * Context: any; does not sleep.
+ */
+void rxdp_mr_write(struct rxdp_mr *mr, u64 addr, const void *src,
+		   u32 length)
+{
+	size_t off;
+	u32 n;
+
+	if (!mr->umem) {
+		/* the DMA MR: kernel users hand over kernel addresses */
+		memcpy((void *)(uintptr_t)addr, src, length);
+		return;
+	}
+	off = addr - mr->iova + ib_umem_offset(mr->umem);
+	while (length) {
+		n = min_t(u32, length, PAGE_SIZE - offset_in_page(off));
+		memcpy_to_page(mr->pages[off >> PAGE_SHIFT],
+			       offset_in_page(off), src, n);
+		off += n;
+		src += n;
+		length -= n;
+	}
 }

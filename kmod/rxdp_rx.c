@@ -5,8 +5,8 @@
  * refuses the packet (the XDP program counts it) and the sender's
  * retransmission recovers it.
  *
- * Until the transport consumes these packets, the queue's worker counts
- * and frees them.
+ * The queue's work hands each packet to the responder, in order, and
+ * frees it.
  */
 #include <linux/ptr_ring.h>
 #include <net/xdp.h>
@@ -15,20 +15,16 @@
 
 #define RXDP_RX_DEPTH	256
 
-struct rxdp_rx_pkt {
-	struct rxdp_rx_info	info;
-	u32			len;
-	u8			data[];
-};
-
 static void rxdp_rx_work(struct work_struct *work)
 {
 	struct rxdp_qp *qp = container_of(work, struct rxdp_qp, rx_work);
 	struct rxdp_rx_pkt *pkt;
 
 	while ((pkt = ptr_ring_consume_bh(&qp->rx_ring))) {
+		rxdp_resp_packet(qp, pkt);
 		atomic64_inc(&qp->rx_consumed);
 		kfree(pkt);
+		cond_resched();
 	}
 }
 

@@ -3,7 +3,8 @@
  * The XDP receive path as the verbs see it: the QP table that rxdpctl
  * pinned follows every QP through its states (the module writes it), and
  * RoCEv2 packets sent by rdma_rxe over a veth are delivered to rxdp QPs
- * that receive, or dropped with the counter of their reason.
+ * that receive, or dropped with the counter of their reason; UD messages
+ * land in the receive buffers of the rxdp QP (or its SRQ) and complete.
  *
  *   init namespace                 namespace rxx_ns
  *   rxe device rxxe0 on rxx0a <--> rxx0b with rxdp device rxdpx0 (rxdpctl)
@@ -23,6 +24,7 @@
  * and the rxdp device goes before rdma_rxe does.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -136,8 +138,8 @@ static int xdp_dev_index(void)
 	return pinned_dev_config(XDP_IF, &cfg) ? -1 : (int)cfg.dev_index;
 }
 
-/* The rx_pkts column of the QP in debugfs, or -1. */
-static long debugfs_rx_pkts(uint32_t qpn)
+/* A column (rx_pkts, rx_dropped ...) of the QP in debugfs, or -1. */
+static long debugfs_qp_col(uint32_t qpn, const char *name)
 {
 	static char out[1 << 16];
 	char tok[16][24];
@@ -155,7 +157,7 @@ static long debugfs_rx_pkts(uint32_t qpn)
 			snprintf(tok[n++], sizeof(tok[0]), "%s", t);
 		if (col < 0) {
 			for (i = 0; i < n; i++)
-				if (!strcmp(tok[i], "rx_pkts"))
+				if (!strcmp(tok[i], name))
 					col = i;
 			continue;
 		}
@@ -456,7 +458,7 @@ TEST_F_TIMEOUT(rx, counted, 120)
 		/* BTH to ICRC: at least the payload and 16 bytes */
 		EXPECT_LE(e0.rx_bytes + len + 16, e1.rx_bytes);
 		EXPECT_EQ(e0.rx_drops, e1.rx_drops);
-		pkts = debugfs_rx_pkts(xqp->qp_num);
+		pkts = debugfs_qp_col(xqp->qp_num, "rx_pkts");
 		EXPECT_LE(1, pkts) TH_LOG("debugfs rx_pkts %ld", pkts);
 	} else if (variant->unknown_qpn) {
 		EXPECT_EQ(e0.rx_packets, e1.rx_packets);
@@ -464,8 +466,311 @@ TEST_F_TIMEOUT(rx, counted, 120)
 	} else {
 		EXPECT_EQ(e0.rx_packets, e1.rx_packets);
 		EXPECT_EQ(e0.rx_drops + 1, e1.rx_drops);
-		EXPECT_EQ(0, debugfs_rx_pkts(xqp->qp_num));
+		EXPECT_EQ(0, debugfs_qp_col(xqp->qp_num, "rx_pkts"));
 	}
+}
+
+/* ---- UD receive: messages from rxe land in rxdp's buffers ------------- */
+
+#define GRH_LEN		40
+#define RECV_LEN	(4096 + GRH_LEN)
+#define UNTOUCHED	0xee
+
+FIXTURE(ud) {
+	struct qp_env x;	/* rxdp: receives */
+	struct qp_env r;	/* rxe: sends */
+	struct ibv_qp *xqp, *rqp;
+	struct ibv_srq *srq;
+	struct ibv_ah *ah;
+};
+
+FIXTURE_SETUP(ud)
+{
+	struct ibv_ah_attr aa = {
+		.is_global = 1,
+		.port_num = 1,
+		.grh = { .hop_limit = 64 },
+	};
+	size_t i;
+
+	ASSERT_EQ(0, env_up());
+	ASSERT_EQ(0, qp_env_open(&self->x, XDP_DEV));
+	ASSERT_EQ(0, qp_env_open(&self->r, RXE_DEV));
+	self->rqp = qp_create(&self->r, IBV_QPT_UD, 64);
+	ASSERT_NE(NULL, self->rqp);
+	ASSERT_EQ(0, qp_bring_to(&self->r, self->rqp, IBV_QPS_RTS));
+	aa.grh.dgid = self->x.gid;
+	aa.grh.sgid_index = self->r.gid_index;
+	self->ah = ibv_create_ah(self->r.pd, &aa);
+	ASSERT_NE(NULL, self->ah);
+	/* what the sender sends: a pattern; where it lands: marked */
+	for (i = 0; i < self->r.buf_len; i++)
+		((uint8_t *)self->r.buf)[i] = (uint8_t)(i * 7 + 3);
+	memset(self->x.buf, UNTOUCHED, self->x.buf_len);
+}
+
+FIXTURE_TEARDOWN(ud)
+{
+	if (self->xqp)
+		ibv_destroy_qp(self->xqp);
+	if (self->srq)
+		ibv_destroy_srq(self->srq);
+	if (self->ah)
+		ibv_destroy_ah(self->ah);
+	if (self->rqp)
+		ibv_destroy_qp(self->rqp);
+	qp_env_close(&self->r);
+	qp_env_close(&self->x);
+}
+
+/* The receiving UD QP, in RTS, on the SRQ if there is one. */
+static int ud_receiver(FIXTURE_DATA(ud) *self)
+{
+	struct ibv_qp_init_attr ia = {
+		.send_cq = self->x.scq,
+		.recv_cq = self->x.rcq,
+		.srq = self->srq,
+		.qp_type = IBV_QPT_UD,
+		.cap = {
+			.max_send_wr = 16,
+			.max_recv_wr = self->srq ? 0 : 64,
+			.max_send_sge = 1,
+			.max_recv_sge = self->srq ? 0 : 1,
+		},
+	};
+
+	self->xqp = qp_create_attr(self->x.pd, &ia);
+	if (!self->xqp)
+		return -1;
+	return qp_bring_to(&self->x, self->xqp, IBV_QPS_RTS);
+}
+
+/* One UD SEND of len bytes at offset off of rxe's buffer; 0 once sent. */
+static int ud_send(FIXTURE_DATA(ud) *self, uint32_t off, uint32_t len,
+		   bool imm, uint32_t imm_data)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)self->r.buf + off,
+		.length = len,
+		.lkey = self->r.mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = off,
+		.sg_list = &sge,
+		.num_sge = len ? 1 : 0,
+		.opcode = imm ? IBV_WR_SEND_WITH_IMM : IBV_WR_SEND,
+		.send_flags = IBV_SEND_SIGNALED,
+		.imm_data = htonl(imm_data),
+		.wr.ud = {
+			.ah = self->ah,
+			.remote_qpn = self->xqp->qp_num,
+			.remote_qkey = UD_QKEY,
+		},
+	}, *bad;
+	struct ibv_wc wc;
+
+	if (ibv_post_send(self->rqp, &wr, &bad))
+		return -1;
+	/* rxe completes a UD send once it is on the wire */
+	if (poll_n(self->r.scq, 1, &wc, 5000) != 1 ||
+	    wc.status != IBV_WC_SUCCESS)
+		return -1;
+	return 0;
+}
+
+/* Has the responder dropped n messages for the QP (so far)? */
+static bool ud_dropped(FIXTURE_DATA(ud) *self, long n)
+{
+	return WAIT_UNTIL(debugfs_qp_col(self->xqp->qp_num, "rx_dropped") >= n,
+			  5000);
+}
+
+/*
+ * The receive buffer at buf holds a GRH made of the sender's IPv4 header
+ * and the len bytes sent from offset off, and nothing after them.
+ */
+static void expect_message(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(ud) *self, const uint8_t *buf,
+			   uint32_t off, uint32_t len)
+{
+	static const uint8_t zero[20];
+	struct in_addr src, dst;
+
+	EXPECT_EQ(0, memcmp(buf, zero, sizeof(zero)));
+	EXPECT_EQ(0x45, buf[20]) TH_LOG("IPv4 header expected in the GRH");
+	memcpy(&src, buf + 20 + 12, 4);
+	memcpy(&dst, buf + 20 + 16, 4);
+	EXPECT_STREQ(RXE_ADDR, inet_ntoa(src));
+	EXPECT_STREQ(XDP_ADDR, inet_ntoa(dst));
+	EXPECT_EQ(0, memcmp(buf + GRH_LEN, (uint8_t *)self->r.buf + off, len))
+		TH_LOG("payload of %u bytes differs", len);
+	if (GRH_LEN + len < RECV_LEN)
+		EXPECT_EQ(UNTOUCHED, buf[GRH_LEN + len])
+			TH_LOG("written past the message");
+}
+
+TEST_F_TIMEOUT(ud, data_lands_after_grh, 120)
+{
+	static const uint32_t lens[] = { 0, 1, 63, 1000, 4095, 4096 };
+	uint8_t *xbuf = self->x.buf;
+	struct ibv_wc wc;
+	unsigned int i;
+
+	ASSERT_EQ(0, ud_receiver(self));
+	ASSERT_EQ(0, post_recvs(self->xqp, self->x.mr, RECV_LEN, 6, 100));
+	for (i = 0; i < 6; i++) {
+		ASSERT_EQ(0, ud_send(self, 8 * i, lens[i], false, 0));
+		ASSERT_EQ(1, poll_n(self->x.rcq, 1, &wc, 5000))
+			TH_LOG("no completion for %u bytes", lens[i]);
+		EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+		EXPECT_EQ(IBV_WC_RECV, wc.opcode);
+		EXPECT_EQ(100 + i, wc.wr_id);
+		EXPECT_EQ(GRH_LEN + lens[i], wc.byte_len);
+		EXPECT_EQ(self->xqp->qp_num, wc.qp_num);
+		EXPECT_EQ(self->rqp->qp_num, wc.src_qp);
+		EXPECT_TRUE(wc.wc_flags & IBV_WC_GRH);
+		EXPECT_FALSE(wc.wc_flags & IBV_WC_WITH_IMM);
+		expect_message(_metadata, self, xbuf + i * RECV_LEN, 8 * i,
+			       lens[i]);
+	}
+	EXPECT_EQ(0, debugfs_qp_col(self->xqp->qp_num, "rx_dropped"));
+}
+
+TEST_F_TIMEOUT(ud, in_order_with_immediate, 120)
+{
+	struct ibv_wc wc[8];
+	int i, n;
+
+	ASSERT_EQ(0, ud_receiver(self));
+	ASSERT_EQ(0, post_recvs(self->xqp, self->x.mr, RECV_LEN, 8, 200));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, ud_send(self, i, 100 + i, i & 1, 0xab000000 + i));
+	n = poll_n(self->x.rcq, 8, wc, 5000);
+	ASSERT_EQ(8, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status);
+		EXPECT_EQ(200 + i, wc[i].wr_id);
+		EXPECT_EQ(GRH_LEN + 100 + i, wc[i].byte_len);
+		EXPECT_EQ(!!(i & 1), !!(wc[i].wc_flags & IBV_WC_WITH_IMM));
+		if (i & 1)
+			EXPECT_EQ(0xab000000 + i, ntohl(wc[i].imm_data));
+		expect_message(_metadata, self,
+			       (uint8_t *)self->x.buf + i * RECV_LEN, i,
+			       100 + i);
+	}
+}
+
+/* UD is unreliable: a message with no receive posted is lost, not late. */
+TEST_F_TIMEOUT(ud, no_receive_drops_message, 120)
+{
+	struct ibv_wc wc[2];
+
+	ASSERT_EQ(0, ud_receiver(self));
+	ASSERT_EQ(0, ud_send(self, 0, 64, false, 0));
+	ASSERT_TRUE(ud_dropped(self, 1));
+	ASSERT_EQ(0, post_recvs(self->xqp, self->x.mr, RECV_LEN, 1, 7));
+	ASSERT_EQ(0, ud_send(self, 500, 32, false, 0));
+	ASSERT_EQ(1, poll_n(self->x.rcq, 2, wc, 1000));
+	EXPECT_EQ(7, wc[0].wr_id);
+	EXPECT_EQ(GRH_LEN + 32, wc[0].byte_len);
+	expect_message(_metadata, self, self->x.buf, 500, 32);
+}
+
+/* A message larger than the buffer is dropped and the WQE kept. */
+TEST_F_TIMEOUT(ud, too_long_keeps_receive, 120)
+{
+	struct ibv_wc wc[2];
+
+	ASSERT_EQ(0, ud_receiver(self));
+	ASSERT_EQ(0, post_recvs(self->xqp, self->x.mr, GRH_LEN + 32, 1, 9));
+	ASSERT_EQ(0, ud_send(self, 0, 33, false, 0));
+	ASSERT_TRUE(ud_dropped(self, 1));
+	ASSERT_EQ(0, ud_send(self, 100, 32, false, 0));
+	ASSERT_EQ(1, poll_n(self->x.rcq, 2, wc, 1000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc[0].status);
+	EXPECT_EQ(9, wc[0].wr_id);
+	EXPECT_EQ(GRH_LEN + 32, wc[0].byte_len);
+	EXPECT_EQ(0, memcmp((uint8_t *)self->x.buf + GRH_LEN,
+			    (uint8_t *)self->r.buf + 100, 32));
+}
+
+/*
+ * A receive the provider posted with a key rxdp does not know completes
+ * with a protection error, and the QP goes to the error state: its other
+ * receives flush.
+ */
+TEST_F_TIMEOUT(ud, bad_lkey_fails_receive, 120)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)self->x.buf,
+		.length = RECV_LEN,
+		.lkey = self->x.mr->lkey ^ 0x5500,
+	};
+	struct ibv_recv_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1 };
+	struct ibv_recv_wr *bad;
+	struct ibv_wc wc[3];
+
+	ASSERT_EQ(0, ud_receiver(self));
+	ASSERT_EQ(0, ibv_post_recv(self->xqp, &wr, &bad));
+	ASSERT_EQ(0, post_recvs(self->xqp, self->x.mr, RECV_LEN, 1, 2));
+	ASSERT_EQ(0, ud_send(self, 0, 64, false, 0));
+	ASSERT_EQ(2, poll_n(self->x.rcq, 3, wc, 2000));
+	EXPECT_EQ(1, wc[0].wr_id);
+	EXPECT_EQ(IBV_WC_LOC_PROT_ERR, wc[0].status);
+	EXPECT_EQ(2, wc[1].wr_id);
+	EXPECT_EQ(IBV_WC_WR_FLUSH_ERR, wc[1].status);
+	EXPECT_EQ(IBV_QPS_ERR, qp_state(self->xqp));
+	EXPECT_EQ(UNTOUCHED, ((uint8_t *)self->x.buf)[0]);
+}
+
+/*
+ * Receives from an SRQ: the limit event fires once, when a message takes
+ * the SRQ below the armed limit, and disarms the limit.
+ */
+TEST_F_TIMEOUT(ud, srq_limit_event, 120)
+{
+	struct ibv_srq_init_attr sa = {
+		.attr = { .max_wr = 16, .max_sge = 1 },
+	};
+	struct ibv_srq_attr attr = { .srq_limit = 4 };
+	struct ibv_async_event ev;
+	struct ibv_wc wc[8];
+	int i;
+
+	self->srq = ibv_create_srq(self->x.pd, &sa);
+	ASSERT_NE(NULL, self->srq);
+	ASSERT_EQ(0, ud_receiver(self));
+	ASSERT_EQ(0, post_srq_recvs(self->srq, self->x.mr, RECV_LEN, 8, 300));
+	ASSERT_EQ(0, ibv_modify_srq(self->srq, &attr, IBV_SRQ_LIMIT));
+
+	/* 8 -> 4 WQEs: not below the limit */
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, ud_send(self, i, 16, false, 0));
+	ASSERT_EQ(4, poll_n(self->x.rcq, 4, wc, 5000));
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status);
+		EXPECT_EQ(300 + i, wc[i].wr_id);
+	}
+	EXPECT_FALSE(ibdev_get_event(self->x.ctx, IBV_EVENT_SRQ_LIMIT_REACHED,
+				     300, NULL));
+
+	/* 4 -> 3: the event, for this SRQ, and the limit is off */
+	ASSERT_EQ(0, ud_send(self, 4, 16, false, 0));
+	ASSERT_EQ(1, poll_n(self->x.rcq, 1, wc, 5000));
+	EXPECT_EQ(304, wc[0].wr_id);
+	ASSERT_TRUE(ibdev_get_event(self->x.ctx, IBV_EVENT_SRQ_LIMIT_REACHED,
+				    2000, &ev));
+	EXPECT_EQ(self->srq, ev.element.srq);
+	ASSERT_EQ(0, ibv_query_srq(self->srq, &attr));
+	EXPECT_EQ(0, attr.srq_limit);
+
+	/* 3 -> 2: disarmed, no second event */
+	ASSERT_EQ(0, ud_send(self, 5, 16, false, 0));
+	ASSERT_EQ(1, poll_n(self->x.rcq, 1, wc, 5000));
+	EXPECT_FALSE(ibdev_get_event(self->x.ctx, IBV_EVENT_SRQ_LIMIT_REACHED,
+				     300, NULL));
+	expect_message(_metadata, self,
+		       (uint8_t *)self->x.buf + 5 * RECV_LEN, 5, 16);
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The responder: what a QP does with the packets XDP queued for it, one
+ * at a time, in arrival order, from the QP's receive work.
+ *
+ * A UD SEND takes the receive WQE at the head of the QP's receive queue
+ * or of its SRQ.  The WQE's buffers get a 40-byte GRH (the IPv6 header,
+ * or 20 zero bytes and the IPv4 header) followed by the payload, and the
+ * WQE completes on the receive CQ.  A message that finds no WQE, or one
+ * too small for it, is dropped and the WQE stays where it is: UD is
+ * unreliable, and the next message may fit.  A WQE the responder cannot
+ * use (too many SGEs, a key it may not write through) completes in error
+ * and the QP goes to the error state, as does a QP whose receive CQ
+ * overflowed.
+ *
+ * Taking a WQE from an SRQ raises IB_EVENT_SRQ_LIMIT_REACHED, once, when
+ * it leaves fewer WQEs than an armed limit; the event disarms the limit.
+ *
+ * RC and UC packets wait for the reliable transport; until it exists they
+ * are counted as dropped.
+ */
+#include <linux/unaligned.h>
+#include <rdma/ib_pack.h>
+
+#include "rxdp.h"
+
+#define RXDP_IMMDT_BYTES	4
+#define RXDP_DETH_SRC_QP_MASK	0xffffffu
+#define RXDP_BTH_SOLICITED	0x80	/* BTH byte 1: solicited event */
+
+/* Why a message did not take a WQE. */
+enum {
+	RXDP_RECV_NO_WQE = -1,
+	RXDP_RECV_TOO_LONG = -2,
+	RXDP_RECV_NOT_READY = -3,
+};
+
+/*
+ * Scatter @len bytes over the WQE at the head of @q.
+ * Return: an ib_wc_status when the WQE was used (successfully or not),
+ * else RXDP_RECV_NO_WQE or RXDP_RECV_TOO_LONG.
+ * Context: the queue's lock held.
+ */
+static int rxdp_recv_scatter(struct rxdp_dev *rdev, struct ib_pd *pd,
+			     struct rxdp_queue *q, u32 max_sge,
+			     const u8 *src, u32 len, u64 *wr_id)
+{
+	struct rxe_recv_wqe *wqe;
+	u32 num_sge, i;
+
+	if (q->cons == rxdp_queue_load_prod(q))
+		return RXDP_RECV_NO_WQE;
+	/* a user WQE may change under us: read each field once */
+	wqe = rxdp_queue_addr(q, q->cons);
+	*wr_id = READ_ONCE(wqe->wr_id);
+	num_sge = READ_ONCE(wqe->dma.num_sge);
+	if (num_sge > max_sge)
+		return IB_WC_LOC_QP_OP_ERR;
+
+	for (i = 0; i < num_sge && len; i++) {
+		const struct rxe_sge *sge = &wqe->dma.sge[i];
+		u64 addr = READ_ONCE(sge->addr);
+		u32 n = min(READ_ONCE(sge->length), len);
+		struct rxdp_mr *mr;
+
+		if (!n)
+			continue;
+		mr = rxdp_mr_get(rdev, pd, READ_ONCE(sge->lkey), addr, n,
+				 IB_ACCESS_LOCAL_WRITE);
+		if (!mr)
+			return IB_WC_LOC_PROT_ERR;
+		rxdp_mr_write(mr, addr, src, n);
+		rxdp_mr_put(mr);
+		src += n;
+		len -= n;
+	}
+	return len ? RXDP_RECV_TOO_LONG : IB_WC_SUCCESS;
+}
+
+/*
+ * Deliver a message into the next receive WQE and complete it in @wc.
+ * Return: as rxdp_recv_scatter, or RXDP_RECV_NOT_READY.
+ */
+static int rxdp_recv_message(struct rxdp_qp *qp, const u8 *msg, u32 len,
+			     struct ib_wc *wc, bool solicited)
+{
+	struct rxdp_srq *srq = qp->srq;
+	bool limit_event = false, overflow = false;
+	struct rxdp_queue *q;
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&qp->rq.lock, flags);
+	/* the state cannot change while rq.lock is held */
+	if (!(RXDP_QPS_RX_MASK & BIT(qp->state))) {
+		spin_unlock_irqrestore(&qp->rq.lock, flags);
+		return RXDP_RECV_NOT_READY;
+	}
+	if (srq) {
+		spin_lock(&srq->lock);
+		q = &srq->q;
+		ret = rxdp_recv_scatter(qp->rdev, srq->ibsrq.pd, q,
+					srq->max_sge, msg, len, &wc->wr_id);
+	} else {
+		q = &qp->rq.q;
+		ret = rxdp_recv_scatter(qp->rdev, qp->ibqp.pd, q,
+					qp->rq.max_sge, msg, len, &wc->wr_id);
+	}
+	if (ret >= 0) {
+		rxdp_queue_advance_cons(q);
+		if (srq && srq->limit &&
+		    rxdp_queue_count(q, rxdp_queue_load_prod(q), q->cons) <
+		    srq->limit) {
+			srq->limit = 0;
+			limit_event = true;
+		}
+		wc->status = ret;
+		if (ret != IB_WC_SUCCESS) {
+			wc->byte_len = 0;
+			wc->wc_flags = 0;
+		}
+		overflow = rxdp_cq_post(qp->rcq, wc, solicited) != 0;
+	}
+	if (srq)
+		spin_unlock(&srq->lock);
+	spin_unlock_irqrestore(&qp->rq.lock, flags);
+
+	if (limit_event && srq->ibsrq.event_handler) {
+		struct ib_event ev = {
+			.device = srq->ibsrq.device,
+			.element.srq = &srq->ibsrq,
+			.event = IB_EVENT_SRQ_LIMIT_REACHED,
+		};
+
+		srq->ibsrq.event_handler(&ev, srq->ibsrq.srq_context);
+	}
+	/* a WQE that completed in error, or a lost completion */
+	if (ret > 0 || overflow)
+		rxdp_qp_error(qp);
+	return ret;
+}
+
+/* A UD or GSI QP receives a datagram.  Return: it landed in a WQE. */
+static bool rxdp_resp_ud(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
+{
+	const struct rxdp_rx_info *info = &pkt->info;
+	const u8 *bth = pkt->data + info->bth_off;
+	const u8 *deth = bth + IB_BTH_BYTES;
+	union rdma_network_hdr grh = {};
+	struct ib_wc wc = {
+		.opcode = IB_WC_RECV,
+		.qp = &qp->ibqp,
+		.port_num = RXDP_PORT,
+		.pkey_index = qp->attr.pkey_index,
+		.wc_flags = IB_WC_GRH | IB_WC_WITH_NETWORK_HDR_TYPE,
+	};
+	u32 hdr_len = IB_BTH_BYTES + IB_DETH_BYTES;
+	u8 *msg;
+
+	switch (info->opcode) {
+	case IB_OPCODE_UD_SEND_ONLY:
+		break;
+	case IB_OPCODE_UD_SEND_ONLY_WITH_IMMEDIATE:
+		wc.wc_flags |= IB_WC_WITH_IMM;
+		wc.ex.imm_data = get_unaligned((const __be32 *)(deth +
+							      IB_DETH_BYTES));
+		hdr_len += RXDP_IMMDT_BYTES;
+		break;
+	default:
+		return false;
+	}
+	/* what XDP checked, checked again where the module relies on it */
+	if (info->hdr_len != hdr_len ||
+	    get_unaligned_be32(deth) != READ_ONCE(qp->attr.qkey))
+		return false;
+	wc.src_qp = get_unaligned_be32(deth + 4) & RXDP_DETH_SRC_QP_MASK;
+
+	if (info->flags & RXDP_RX_F_IPV6) {
+		if (info->l3_off + sizeof(grh.ibgrh) > info->bth_off)
+			return false;
+		memcpy(&grh.ibgrh, pkt->data + info->l3_off,
+		       sizeof(grh.ibgrh));
+		wc.network_hdr_type = RDMA_NETWORK_IPV6;
+	} else {
+		if (info->l3_off + sizeof(grh.roce4grh) > info->bth_off)
+			return false;
+		memcpy(&grh.roce4grh, pkt->data + info->l3_off,
+		       sizeof(grh.roce4grh));
+		wc.network_hdr_type = RDMA_NETWORK_IPV4;
+	}
+	/*
+	 * The message is the GRH and the payload, in one piece: the GRH goes
+	 * over the headers just before the payload, which are done with.
+	 * The checks above put at least IPv4, BTH and DETH there.
+	 */
+	BUILD_BUG_ON(sizeof(grh) > IB_IP4_BYTES + IB_BTH_BYTES + IB_DETH_BYTES);
+	msg = pkt->data + info->payload_off - sizeof(grh);
+	memcpy(msg, &grh, sizeof(grh));
+	wc.byte_len = sizeof(grh) + info->payload_len;
+
+	return rxdp_recv_message(qp, msg, wc.byte_len, &wc,
+				 bth[1] & RXDP_BTH_SOLICITED) >= 0;
+}
+
+/**
+ * rxdp_resp_packet - act on one packet queued for a QP
+ * @qp: the QP
+ * @pkt: the packet; the responder may write over its headers
+ *
+ * Context: process (the QP's receive work).
+ */
+void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
+{
+	bool used = false;
+
+	switch (qp->ibqp.qp_type) {
+	case IB_QPT_UD:
+		used = rxdp_resp_ud(qp, pkt);
+		break;
+	default:
+		/*
+		 * RC and UC need the transport; so does GSI, whose MADs
+		 * ib_mad would answer with sends nothing transmits yet
+		 */
+		break;
+	}
+	if (!used)
+		atomic64_inc(&qp->rx_dropped);
+}
