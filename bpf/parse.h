@@ -172,7 +172,6 @@ static __always_inline __u32 deth_qkey(const struct rxdp_deth *deth)
  * stores, and needs them when an offset is added to a packet pointer.
  */
 struct rxdp_pkt {
-	__u64	frame_len;	/* all of the frame, fragments included */
 	__u64	l3_off;		/* IP header */
 	__u64	l3_hlen;	/* IPv4: with options; IPv6: 40 */
 	__u64	ip_len;		/* IP header and payload, as IP says */
