@@ -39,12 +39,24 @@
 extern int rxdp_xdp_steer(struct xdp_md *ctx, struct rxdp_rx_info *info,
 			  __u32 info__sz) __ksym __weak;
 
-/* Returns the counter the packet moves: delivered, queue full, error. */
+/*
+ * Returns the counter the packet moves: delivered, queue full, error.
+ *
+ * The module test comes first and info is filled in only behind it:
+ * clang cannot know the relocated constant, and would otherwise build
+ * info on every packet even where the verifier then drops the call.
+ */
 static __always_inline enum rxdp_counter
 rxdp_steer(struct xdp_md *ctx, const struct rxdp_pkt *pkt,
 	   const struct rxdp_qp_entry *qp)
 {
-	struct rxdp_rx_info info = {
+	struct rxdp_rx_info info;
+	int ret;
+
+	if (!bpf_core_type_exists(struct rxdp_rx_info))
+		return RXDP_CNT_DELIVERED;	/* no module */
+
+	info = (struct rxdp_rx_info){
 		.qpn		= pkt->qpn,
 		.slot		= qp->slot,
 		.psn		= pkt->psn,
@@ -58,11 +70,6 @@ rxdp_steer(struct xdp_md *ctx, const struct rxdp_pkt *pkt,
 		.pad		= pkt->pad,
 		.hdr_len	= pkt->hdr_len,
 	};
-	int ret;
-
-	if (!bpf_core_type_exists(struct rxdp_rx_info))
-		return RXDP_CNT_DELIVERED;	/* no module */
-
 	ret = rxdp_xdp_steer(ctx, &info, sizeof(info));
 	if (!ret)
 		return RXDP_CNT_DELIVERED;
