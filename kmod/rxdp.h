@@ -163,8 +163,9 @@ struct rxdp_qp {
 	/* packets steered here by XDP, for the responder */
 	struct ptr_ring		rx_ring;
 	struct work_struct	rx_work;
-	atomic64_t		rx_packets;
-	atomic64_t		rx_consumed;
+	atomic64_t		rx_packets;	/* queued */
+	atomic64_t		rx_consumed;	/* taken by the responder */
+	atomic64_t		rx_bytes;	/* theirs, BTH to ICRC */
 	atomic64_t		rx_full;
 	atomic64_t		rx_dropped;	/* by the responder */
 };
@@ -311,6 +312,7 @@ void rxdp_timers_shutdown(struct rxdp_qp *qp);
 int rxdp_maps_bind(struct rxdp_dev *rdev, struct bpf_map *map);
 void rxdp_maps_unbind(struct rxdp_dev *rdev);
 void rxdp_maps_qp_sync(struct rxdp_qp *qp, bool remove);
+void rxdp_maps_qp_counters(struct rxdp_qp *qp);
 void rxdp_qp_sync_map(struct rxdp_qp *qp);
 
 /* rxdp_rx.c: the receive queue of a QP */

@@ -36,6 +36,8 @@ static void rxdp_entry_fill(struct rxdp_qp *qp, struct rxdp_qp_entry *e)
 	e->qkey = qp->ibqp.qp_type == IB_QPT_GSI ? RXDP_GSI_QKEY :
 						    qp->attr.qkey;
 	e->dev_index = qp->rdev->ib_dev.index;
+	e->rx_packets = atomic64_read(&qp->rx_consumed);
+	e->rx_bytes = atomic64_read(&qp->rx_bytes);
 }
 
 /**
@@ -43,8 +45,8 @@ static void rxdp_entry_fill(struct rxdp_qp *qp, struct rxdp_qp_entry *e)
  * @qp: the QP, its state stable: both work queue locks held
  * @remove: delete the entry (destroy)
  *
- * Lifecycle fields are written in place so the counters of the XDP
- * program survive.  Any context but hard irq.
+ * Lifecycle fields are written in place so that the counters survive.
+ * Any context but hard irq.
  */
 void rxdp_maps_qp_sync(struct rxdp_qp *qp, bool remove)
 {
@@ -91,6 +93,29 @@ void rxdp_maps_qp_sync(struct rxdp_qp *qp, bool remove)
 out:
 	rcu_read_unlock();
 	migrate_enable();
+}
+
+/**
+ * rxdp_maps_qp_counters - store the QP's receive totals in its entry
+ * @qp: the QP
+ *
+ * Totals, not increments, so that a late store only lags.
+ * Context: the QP's receive work, which alone changes them.
+ */
+void rxdp_maps_qp_counters(struct rxdp_qp *qp)
+{
+	struct rxdp_qp_entry *cur;
+	u32 key = qp->ibqp.qp_num;
+	struct bpf_map *map;
+
+	rcu_read_lock();
+	map = rcu_dereference(qp->rdev->qp_table);
+	cur = map ? map->ops->map_lookup_elem(map, &key) : NULL;
+	if (cur) {
+		WRITE_ONCE(cur->rx_packets, atomic64_read(&qp->rx_consumed));
+		WRITE_ONCE(cur->rx_bytes, atomic64_read(&qp->rx_bytes));
+	}
+	rcu_read_unlock();
 }
 
 /**

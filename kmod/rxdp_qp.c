@@ -513,9 +513,10 @@ int rxdp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	rxdp_qp_put(qp);
 	wait_for_completion(&qp->done);
 	rxdp_timers_shutdown(qp);
-	/* nothing can write the entry again: XDP stops steering to it */
-	rxdp_maps_qp_sync(qp, true);
+	/* the receive work stores counters in the entry: stop it first */
 	rxdp_rx_cleanup(qp);
+	/* then the entry goes, and XDP stops steering to the QP */
+	rxdp_maps_qp_sync(qp, true);
 	rxdp_qp_free_queues(qp);
 	mutex_destroy(&qp->modify_lock);
 	rxdp_qpn_free(&rdev->qpn, ibqp->qp_num);

@@ -10,22 +10,34 @@
  */
 #include <linux/ptr_ring.h>
 #include <net/xdp.h>
+#include <rdma/ib_pack.h>
 
 #include "rxdp.h"
 
 #define RXDP_RX_DEPTH	256
 
+/* What qp_table's rx_bytes counts of a packet: BTH through ICRC. */
+static u32 rxdp_rx_tp_len(const struct rxdp_rx_info *info)
+{
+	return info->hdr_len + info->payload_len + info->pad + IB_ICRC_BYTES;
+}
+
 static void rxdp_rx_work(struct work_struct *work)
 {
 	struct rxdp_qp *qp = container_of(work, struct rxdp_qp, rx_work);
 	struct rxdp_rx_pkt *pkt;
+	bool any = false;
 
 	while ((pkt = ptr_ring_consume_bh(&qp->rx_ring))) {
+		atomic64_add(rxdp_rx_tp_len(&pkt->info), &qp->rx_bytes);
 		rxdp_resp_packet(qp, pkt);
 		atomic64_inc(&qp->rx_consumed);
 		kfree(pkt);
+		any = true;
 		cond_resched();
 	}
+	if (any)
+		rxdp_maps_qp_counters(qp);
 }
 
 static void rxdp_rx_pkt_free(void *pkt)

@@ -71,17 +71,22 @@ enum rxdp_qp_type {
 /*
  * qp_table: key is the __u32 QPN (24 bits used), value this struct.
  *
- * The module creates an entry (BPF_NOEXIST, counters zero) when the QP
- * gets its number, changes the lifecycle fields in place as the QP moves
- * through its states, and deletes the entry when the QP is destroyed.  It
- * is the only writer of the lifecycle fields; it must not replace a live
- * entry wholesale, which would zero the counters.  The XDP program reads
- * the lifecycle fields and only adds to the counters, atomically.  User
- * space only reads.
+ * The module creates an entry (BPF_NOEXIST) when the QP gets its number,
+ * changes the lifecycle fields in place as the QP moves through its
+ * states, and deletes the entry when the QP is destroyed.  It is the only
+ * writer of the lifecycle fields; it must not replace a live entry
+ * wholesale, which would lose rx_drops.  The XDP program reads the
+ * lifecycle fields and only adds to rx_drops, atomically.  User space only
+ * reads.
+ *
+ * rx_packets and rx_bytes count what the module's responder took off the
+ * QP's receive queue; the module stores its running totals there after
+ * each batch, so the XDP program does no shared-cache-line atomics for a
+ * delivered packet (the module counts it anyway).
  *
  * 96 bytes: the lifecycle fields the XDP program reads on every packet
- * fill the first cache line, the counters it writes from every CPU the
- * second, so the two kinds of traffic do not share a line.
+ * fill the first cache line, the counters the second, so that counting
+ * does not disturb the readers.
  */
 struct rxdp_qp_entry {
 	/* written by the module */
@@ -100,9 +105,10 @@ struct rxdp_qp_entry {
 	__u32	slot;		/* owner slot, handed back to the steer kfunc */
 	__u64	reserved[4];	/* zero; room for the module */
 
-	/* written by the XDP program, atomic adds only */
-	__u64	rx_packets;	/* packets steered to the QP */
+	/* written by the module: its totals, stored after each batch */
+	__u64	rx_packets;	/* packets the responder took */
 	__u64	rx_bytes;	/* their transport bytes, BTH to ICRC */
+	/* written by the XDP program, atomic adds only */
 	__u64	rx_drops;	/* packets for the QP dropped after lookup */
 	__u64	reserved_cnt[1];
 };
