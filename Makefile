@@ -61,7 +61,7 @@ $(KSFT)/kselftest_harness.h: $(KSRC_TAR)
 VM_TESTS   := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vm_*.c))
 HOST_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/host_*.c))
 TEST_LIB   := $(wildcard selftests/lib/*.c)
-TEST_HDRS  := $(wildcard selftests/lib/*.h include/uapi/*.h)
+TEST_HDRS  := $(wildcard selftests/lib/*.h include/uapi/*.h) user/roce_frame.h
 
 # The XDP program and the loader (they use the variables above).
 include bpf/bpf.mk
@@ -71,7 +71,7 @@ $(BUILD)/selftests/%: selftests/%.c $(TEST_LIB) $(TEST_HDRS) \
 		$(KSFT)/kselftest_harness.h $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) -I$(KSFT) -Iselftests/lib -o $@ $< $(TEST_LIB) \
+	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) -I$(KSFT) -Iselftests/lib -Iuser -o $@ $< $(TEST_LIB) \
 		-libverbs -lpthread $(BPF_LIBS)
 
 # --- top-level targets -----------------------------------------------------

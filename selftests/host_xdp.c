@@ -24,6 +24,7 @@
 
 #include <uapi/rxdp.h>
 #include "rxdp.skel.h"
+#include "roce_frame.h"
 
 /* ---- wire format constants, independent of bpf/ --------------------- */
 
@@ -233,93 +234,27 @@ struct spec {
 	const struct opcode *op;	/* NULL: from opcode, else for unknowns */
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
 static uint16_t get16(const uint8_t *p)
 {
 	return p[0] << 8 | p[1];
 }
 
-/* CRC-32 of Ethernet, one bit at a time; state in, state out. */
-static uint32_t crc32_bits(uint32_t crc, const uint8_t *p, size_t n)
-{
-	int k;
-
-	while (n--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
-	}
-	return crc;
-}
-
 static void ipv4_csum(struct frame *f)
 {
 	uint8_t *ip = f->b + f->l3;
-	size_t i, hlen = (ip[0] & 0x0f) * 4;
-	uint32_t sum = 0;
 
-	put16(ip + 10, 0);
-	for (i = 0; i < hlen; i += 2)
-		sum += get16(ip + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	put16(ip + 10, ~sum);
+	roce_put16(ip + 10, roce_ipv4_csum(ip, (ip[0] & 0x0f) * 4));
 }
 
-/*
- * The RoCEv2 ICRC: CRC-32 over 8 bytes of ones, then the packet from the
- * IP header to the ICRC with the variant fields set to ones.
- */
-static uint32_t roce_icrc(const struct frame *f)
+static uint32_t frame_icrc(const struct frame *f)
 {
-	static uint8_t m[FRAME_MAX];
-	static const uint8_t ones[8] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
-	};
-	size_t n = f->icrc - f->l3, udp = f->l4 - f->l3, bth = f->bth - f->l3;
-	uint32_t crc;
-
-	memcpy(m, f->b + f->l3, n);
-	if (f->ipv6) {
-		m[0] |= 0x0f;			/* traffic class, */
-		m[1] = m[2] = m[3] = 0xff;	/* flow label */
-		m[7] = 0xff;			/* hop limit */
-	} else {
-		m[1] = 0xff;			/* TOS */
-		m[8] = 0xff;			/* TTL */
-		m[10] = m[11] = 0xff;		/* header checksum */
-	}
-	m[udp + 6] = m[udp + 7] = 0xff;		/* UDP checksum */
-	m[bth + 4] = 0xff;			/* resv8a: FECN, BECN */
-
-	crc = crc32_bits(0xffffffff, ones, sizeof(ones));
-	crc = crc32_bits(crc, m, n);
-	return ~crc;
+	return roce_icrc(f->b + f->l3, f->icrc - f->l3, f->l4 - f->l3,
+			 f->bth - f->l3, f->ipv6);
 }
 
-/* Write the ICRC, least significant byte first as the FCS. */
 static void put_icrc(struct frame *f)
 {
-	uint32_t icrc = roce_icrc(f);
-	uint8_t *p = f->b + f->icrc;
-
-	p[0] = icrc;
-	p[1] = icrc >> 8;
-	p[2] = icrc >> 16;
-	p[3] = icrc >> 24;
+	roce_put_icrc(f->b + f->icrc, frame_icrc(f));
 }
 
 /* Ethernet and VLAN tags; returns the offset of the L3 header. */
@@ -335,13 +270,13 @@ static size_t build_l2(struct frame *f, int vlans, uint16_t etype)
 	memcpy(f->b, macs, sizeof(macs));
 	for (i = 0; i < vlans; i++) {
 		/* QinQ: an 802.1ad S-tag outside the 802.1Q C-tag */
-		put16(f->b + off, vlans == 2 && i == 0 ? ETYPE_8021AD :
+		roce_put16(f->b + off, vlans == 2 && i == 0 ? ETYPE_8021AD :
 				  ETYPE_8021Q);
-		put16(f->b + off + 2, 100 + i);	/* VID */
+		roce_put16(f->b + off + 2, 100 + i);	/* VID */
 		f->vlan[f->nr_vlans++] = off + 2;
 		off += VLAN_HLEN;
 	}
-	put16(f->b + off, etype);
+	roce_put16(f->b + off, etype);
 	return off + 2;
 }
 
@@ -360,8 +295,8 @@ static size_t build_l3(struct frame *f, const struct spec *s, size_t off,
 	if (s->ipv6) {
 		size_t ext = s->v6_ext ? 8 : 0;
 
-		put32(ip, 6u << 28 | 0x02u << 20 | 0x12345);	/* ECT(0), flow */
-		put16(ip + 4, payload_len + ext);
+		roce_put32(ip, 6u << 28 | 0x02u << 20 | 0x12345);	/* ECT(0), flow */
+		roce_put16(ip + 4, payload_len + ext);
 		ip[6] = s->v6_ext ? (s->v6_ext & 0xff) : proto;
 		ip[7] = 64;
 		ip[8] = 0x20; ip[9] = 0x01; ip[10] = 0x0d; ip[11] = 0xb8;
@@ -381,13 +316,13 @@ static size_t build_l3(struct frame *f, const struct spec *s, size_t off,
 	}
 	ip[0] = 0x40 | (IP4_HLEN + s->ip_opts) / 4;
 	ip[1] = 0x02;				/* ECT(0) */
-	put16(ip + 2, IP4_HLEN + s->ip_opts + payload_len);
-	put16(ip + 4, 0x1234);
-	put16(ip + 6, 0x4000);			/* DF: not a fragment */
+	roce_put16(ip + 2, IP4_HLEN + s->ip_opts + payload_len);
+	roce_put16(ip + 4, 0x1234);
+	roce_put16(ip + 6, 0x4000);			/* DF: not a fragment */
 	ip[8] = 64;
 	ip[9] = proto;
-	put32(ip + 12, 0xc0a80101);
-	put32(ip + 16, 0xc0a80102);
+	roce_put32(ip + 12, 0xc0a80101);
+	roce_put32(ip + 16, 0xc0a80102);
 	for (i = 0; i < (size_t)s->ip_opts; i++)
 		ip[IP4_HLEN + i] = 1;		/* NOP */
 	ipv4_csum(f);
@@ -408,19 +343,19 @@ static void build_roce(struct frame *f, const struct spec *s)
 	off = build_l3(f, s, off, PROTO_UDP, UDP_HLEN + tp_len);
 
 	f->l4 = off;
-	put16(f->b + off, 0xc000 | (s->qpn & 0x3fff));	/* as rxe hashes */
-	put16(f->b + off + 2, s->dport ? s->dport : RXDP_ROCE_PORT);
-	put16(f->b + off + 4, UDP_HLEN + tp_len);
-	put16(f->b + off + 6, s->ipv6 ? 0xbeef : 0);	/* not checked */
+	roce_put16(f->b + off, 0xc000 | (s->qpn & 0x3fff));	/* as rxe hashes */
+	roce_put16(f->b + off + 2, s->dport ? s->dport : RXDP_ROCE_PORT);
+	roce_put16(f->b + off + 4, UDP_HLEN + tp_len);
+	roce_put16(f->b + off + 6, s->ipv6 ? 0xbeef : 0);	/* not checked */
 	off += UDP_HLEN;
 
 	f->bth = off;
 	bth = f->b + off;
 	bth[0] = s->opcode;
 	bth[1] = 0x80 | (pad & 3) << 4 | (s->tver & 0x0f);	/* SE */
-	put16(bth + 2, s->pkey_set ? s->pkey : s->pkey ? s->pkey : 0xffff);
-	put32(bth + 4, s->qpn & 0xffffff);	/* resv8a 0 */
-	put32(bth + 8, 0x80000000 | 0x123456);	/* AckReq, PSN */
+	roce_put16(bth + 2, s->pkey_set ? s->pkey : s->pkey ? s->pkey : 0xffff);
+	roce_put32(bth + 4, s->qpn & 0xffffff);	/* resv8a 0 */
+	roce_put32(bth + 8, 0x80000000 | 0x123456);	/* AckReq, PSN */
 	off += BTH_LEN;
 
 	f->ext = off;
@@ -430,9 +365,9 @@ static void build_roce(struct frame *f, const struct spec *s)
 		for (e = 0; e < ext_len[op->hdrs[i]]; e++)
 			h[e] = 0xa0 + i + e;
 		if (op->hdrs[i] == X_DETH) {
-			put32(h, s->qkey ? s->qkey :
+			roce_put32(h, s->qkey ? s->qkey :
 			      s->qpn == QP_GSI ? RXDP_GSI_QKEY : QKEY_UD);
-			put32(h + 4, 0x000042);		/* source QP */
+			roce_put32(h + 4, 0x000042);		/* source QP */
 		}
 		off += ext_len[op->hdrs[i]];
 		f->ext_end[f->nr_ext++] = off;
@@ -777,7 +712,7 @@ TEST_F(rx, variant_fields_ignored)
 		ip[8] = 3;			/* TTL */
 		ipv4_csum(&frame);
 	}
-	put16(udp + 6, 0x4321);			/* UDP checksum */
+	roce_put16(udp + 6, 0x4321);			/* UDP checksum */
 	bth[4] = 0xc0;				/* FECN, BECN */
 	RUN(&frame, RXDP_CNT_DELIVERED, QP_RC);
 }
@@ -815,7 +750,7 @@ TEST_F(rx, other_udp_ports)
 	}
 	/* RoCE from port 4791 to another port is not RoCE either */
 	build_roce(&frame, &SPEC(variant, .dport = 5000));
-	put16(frame.b + frame.l4, RXDP_ROCE_PORT);
+	roce_put16(frame.b + frame.l4, RXDP_ROCE_PORT);
 	RUN(&frame, RXDP_CNT_PASSED, 0);
 }
 
@@ -826,18 +761,18 @@ TEST_F(rx, non_roce)
 
 	/* ARP request */
 	off = build_l2(&frame, variant->vlans, ETYPE_ARP);
-	put16(frame.b + off, 1);
-	put16(frame.b + off + 2, ETYPE_IP4);
+	roce_put16(frame.b + off, 1);
+	roce_put16(frame.b + off + 2, ETYPE_IP4);
 	frame.b[off + 4] = 6;
 	frame.b[off + 5] = 4;
-	put16(frame.b + off + 6, 1);
+	roce_put16(frame.b + off + 6, 1);
 	frame.len = off + 28;
 	RUN(&frame, RXDP_CNT_PASSED, 0);
 
 	/* TCP to port 4791 */
 	off = build_l2(&frame, variant->vlans, s.ipv6 ? ETYPE_IP6 : ETYPE_IP4);
 	off = build_l3(&frame, &s, off, PROTO_TCP, 20);
-	put16(frame.b + off + 2, RXDP_ROCE_PORT);
+	roce_put16(frame.b + off + 2, RXDP_ROCE_PORT);
 	frame.b[off + 12] = 5 << 4;
 	frame.len = off + 20;
 	RUN(&frame, RXDP_CNT_PASSED, 0);
@@ -853,8 +788,8 @@ TEST_F(rx, non_roce)
 	if (variant->vlans == 2) {
 		build_roce(&frame, &s);
 		memmove(frame.b + 16, frame.b + 12, frame.len - 12);
-		put16(frame.b + 12, ETYPE_8021Q);
-		put16(frame.b + 14, 300);
+		roce_put16(frame.b + 12, ETYPE_8021Q);
+		roce_put16(frame.b + 14, 300);
 		frame.len += VLAN_HLEN;
 		RUN(&frame, RXDP_CNT_PASSED, 0);
 	}
@@ -871,7 +806,7 @@ TEST_F(rx, non_roce)
  */
 static void set_frag(struct frame *f, uint16_t frag_off)
 {
-	put16(f->b + f->l3 + 6, frag_off);
+	roce_put16(f->b + f->l3 + 6, frag_off);
 	ipv4_csum(f);
 	put_icrc(f);
 }
@@ -995,11 +930,11 @@ TEST_F(rx, transport_too_short)
 	/* a UDP payload that cannot hold a BTH and an ICRC */
 	build_roce(&frame, &SPEC(variant, .opcode = 0x11, .payload = 0));
 	frame.len = frame.bth + BTH_LEN + ICRC_LEN - 1;
-	put16(frame.b + frame.l4 + 4, frame.len - frame.l4);
+	roce_put16(frame.b + frame.l4 + 4, frame.len - frame.l4);
 	if (variant->ipv6)
-		put16(frame.b + frame.l3 + 4, frame.len - frame.l4);
+		roce_put16(frame.b + frame.l3 + 4, frame.len - frame.l4);
 	else
-		put16(frame.b + frame.l3 + 2, frame.len - frame.l3);
+		roce_put16(frame.b + frame.l3 + 2, frame.len - frame.l3);
 	RUN(&frame, RXDP_CNT_BAD_LEN, 0);
 }
 
@@ -1007,7 +942,7 @@ static void set_ip_len(struct frame *f, long delta)
 {
 	size_t at = f->l3 + (f->ipv6 ? 4 : 2);
 
-	put16(f->b + at, get16(f->b + at) + delta);
+	roce_put16(f->b + at, get16(f->b + at) + delta);
 	if (!f->ipv6)
 		ipv4_csum(f);
 }
@@ -1026,15 +961,15 @@ TEST_F(rx, lengths_disagree)
 	RUN(&frame, RXDP_CNT_BAD_LEN, 0);
 	/* UDP shorter than IP says */
 	build_roce(&frame, &s);
-	put16(frame.b + frame.l4 + 4, get16(frame.b + frame.l4 + 4) - 4);
+	roce_put16(frame.b + frame.l4 + 4, get16(frame.b + frame.l4 + 4) - 4);
 	RUN(&frame, RXDP_CNT_BAD_LEN, 0);
 	/* UDP longer than IP says */
 	build_roce(&frame, &s);
-	put16(frame.b + frame.l4 + 4, get16(frame.b + frame.l4 + 4) + 4);
+	roce_put16(frame.b + frame.l4 + 4, get16(frame.b + frame.l4 + 4) + 4);
 	RUN(&frame, RXDP_CNT_BAD_LEN, 0);
 	/* UDP length below its own header */
 	build_roce(&frame, &s);
-	put16(frame.b + frame.l4 + 4, 4);
+	roce_put16(frame.b + frame.l4 + 4, 4);
 	RUN(&frame, RXDP_CNT_BAD_LEN, 0);
 	/* IP length below its own header and UDP's */
 	build_roce(&frame, &s);
@@ -1504,7 +1439,7 @@ TEST_F(capture, accepted)
 		ASSERT_TRUE(parse_capture(&frame)) TH_LOG("packet %d", n);
 		c = frame.b + frame.icrc;
 		icrc = c[0] | c[1] << 8 | c[2] << 16 | (uint32_t)c[3] << 24;
-		EXPECT_EQ(icrc, roce_icrc(&frame))
+		EXPECT_EQ(icrc, frame_icrc(&frame))
 			TH_LOG("packet %d: our ICRC differs from rxe's", n);
 		qpn = add_capture_qp(_metadata, &self->x, &frame);
 		run_frame(_metadata, &self->x, &frame, 0, RXDP_CNT_DELIVERED,

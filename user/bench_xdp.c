@@ -42,6 +42,7 @@
 
 #include <uapi/rxdp.h>
 #include "rxdp.skel.h"
+#include "roce_frame.h"
 
 #define QPN		1		/* QP1: every rxdp device has it */
 #define DEV_INDEX	0x7fff		/* any: the program only compares */
@@ -68,88 +69,31 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 /* ---- the frame ---------------------------------------------------------- */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static uint32_t crc32_bits(uint32_t crc, const uint8_t *p, size_t n)
-{
-	int k;
-
-	while (n--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
-	}
-	return crc;
-}
-
 /*
- * Ethernet, IPv4, UDP to 4791, BTH (SEND_ONLY UD), DETH, payload, ICRC.
- * Returns the frame's length.
+ * Ethernet, IPv4, UDP to 4791, BTH (SEND_ONLY UD to QPN), DETH, payload,
+ * ICRC.  Returns the frame's length.
  */
 static size_t build_frame(uint8_t *f, size_t payload)
 {
-	static const uint8_t ones[8] = { 0xff, 0xff, 0xff, 0xff,
-					 0xff, 0xff, 0xff, 0xff };
-	static uint8_t m[FRAME_MAX];
-	size_t l3 = 14, l4 = l3 + 20, bth = l4 + 8, deth = bth + 12;
-	size_t pl = deth + 8, icrc = pl + payload, i;
-	uint32_t crc, sum = 0;
+	static uint8_t data[FRAME_MAX];
+	struct roce_ud u = {
+		.dmac = { 0x02, 0, 0, 0, 0, 0x02 },
+		.smac = { 0x02, 0, 0, 0, 0, 0x01 },
+		.saddr = 0x0a4e0001,
+		.daddr = 0x0a4e0002,
+		.dqpn = QPN,
+		.sqpn = 0x42,
+		.qkey = RXDP_GSI_QKEY,
+		.psn = 0x123456,
+		.payload = data,
+		.len = payload,
+		.solicited = true,
+	};
+	size_t i;
 
-	memset(f, 0, icrc + 4);
-	f[0] = 0x02; f[5] = 0x02; f[6] = 0x02; f[11] = 0x01;
-	put16(f + 12, 0x0800);
-	f[l3] = 0x45;
-	f[l3 + 1] = 0x02;			/* ECT(0) */
-	put16(f + l3 + 2, icrc + 4 - l3);
-	put16(f + l3 + 6, 0x4000);		/* DF */
-	f[l3 + 8] = 64;
-	f[l3 + 9] = 17;
-	put32(f + l3 + 12, 0x0a4e0001);
-	put32(f + l3 + 16, 0x0a4e0002);
-	for (i = 0; i < 20; i += 2)
-		sum += f[l3 + i] << 8 | f[l3 + i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	put16(f + l3 + 10, ~sum);
-	put16(f + l4, 0xc001);
-	put16(f + l4 + 2, RXDP_ROCE_PORT);
-	put16(f + l4 + 4, icrc + 4 - l4);
-	f[bth] = 0x64;				/* UD SEND_ONLY */
-	f[bth + 1] = 0x80 | (-payload & 3) << 4;	/* SE, pad */
-	put16(f + bth + 2, RXDP_PKEY_DEFAULT);
-	put32(f + bth + 4, QPN);
-	put32(f + bth + 8, 0x123456);
-	put32(f + deth, RXDP_GSI_QKEY);
-	put32(f + deth + 4, 0x42);		/* source QP */
-	for (i = 0; i < payload; i++)
-		f[pl + i] = i * 7;
-
-	/* ICRC: 8 bytes of ones, then IP to the ICRC, variant fields ones */
-	memcpy(m, f + l3, icrc - l3);
-	m[1] = 0xff;
-	m[8] = 0xff;
-	m[10] = m[11] = 0xff;
-	m[l4 - l3 + 6] = m[l4 - l3 + 7] = 0xff;
-	m[bth - l3 + 4] = 0xff;
-	crc = crc32_bits(0xffffffff, ones, sizeof(ones));
-	crc = ~crc32_bits(crc, m, icrc - l3);
-	f[icrc] = crc;
-	f[icrc + 1] = crc >> 8;
-	f[icrc + 2] = crc >> 16;
-	f[icrc + 3] = crc >> 24;
-	return icrc + 4;
+	for (i = 0; i < payload && i < sizeof(data); i++)
+		data[i] = i * 7;
+	return roce_ud_frame(f, &u);
 }
 
 /* ---- running -------------------------------------------------------- */
@@ -297,7 +241,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const size_t sizes[] = { 64, 1024, 4096 };
-	static uint8_t frame[FRAME_MAX];
+	static uint8_t frame[ROCE_FRAME_MAX];
 	struct bench b = { .time_ms = 300, .rounds = 5 };
 	struct rxdp_qp_entry qp = {
 		.qpn = QPN, .state = RXDP_QPS_RTS, .type = RXDP_QPT_GSI,
