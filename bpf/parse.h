@@ -191,6 +191,7 @@ struct rxdp_pkt {
 	__u8	pad;
 	bool	ipv6;
 	bool	icrc_ok;
+	bool	icrc_module;	/* the module is to check the ICRC */
 };
 
 #endif /* RXDP_BPF_PARSE_H */

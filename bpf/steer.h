@@ -35,12 +35,20 @@
 #include <uapi/rxdp.h>
 
 #define RXDP_ENOSPC	28
+#define RXDP_EBADMSG	74
 
 extern int rxdp_xdp_steer(struct xdp_md *ctx, struct rxdp_rx_info *info,
 			  __u32 info__sz) __ksym __weak;
 
+/* Is the module there?  A constant once libbpf has loaded the program. */
+static __always_inline bool rxdp_module_loaded(void)
+{
+	return bpf_core_type_exists(struct rxdp_rx_info);
+}
+
 /*
- * Returns the counter the packet moves: delivered, queue full, error.
+ * Returns the counter the packet moves: delivered, queue full, bad ICRC
+ * (when the module checked it), error.
  *
  * The module test comes first and info is filled in only behind it:
  * clang cannot know the relocated constant, and would otherwise build
@@ -53,7 +61,7 @@ rxdp_steer(struct xdp_md *ctx, const struct rxdp_pkt *pkt,
 	struct rxdp_rx_info info;
 	int ret;
 
-	if (!bpf_core_type_exists(struct rxdp_rx_info))
+	if (!rxdp_module_loaded())
 		return RXDP_CNT_DELIVERED;	/* no module */
 
 	info = (struct rxdp_rx_info){
@@ -61,7 +69,8 @@ rxdp_steer(struct xdp_md *ctx, const struct rxdp_pkt *pkt,
 		.slot		= qp->slot,
 		.psn		= pkt->psn,
 		.flags		= (pkt->ipv6 ? RXDP_RX_F_IPV6 : 0) |
-				  (pkt->icrc_ok ? RXDP_RX_F_ICRC_OK : 0),
+				  (pkt->icrc_ok ? RXDP_RX_F_ICRC_OK : 0) |
+				  (pkt->icrc_module ? RXDP_RX_F_ICRC_CHECK : 0),
 		.l3_off		= pkt->l3_off,
 		.bth_off	= pkt->bth_off,
 		.payload_off	= pkt->bth_off + pkt->hdr_len,
@@ -73,7 +82,9 @@ rxdp_steer(struct xdp_md *ctx, const struct rxdp_pkt *pkt,
 	ret = rxdp_xdp_steer(ctx, &info, sizeof(info));
 	if (!ret)
 		return RXDP_CNT_DELIVERED;
-	return ret == -RXDP_ENOSPC ? RXDP_CNT_QUEUE_FULL : RXDP_CNT_STEER_ERR;
+	if (ret == -RXDP_ENOSPC)
+		return RXDP_CNT_QUEUE_FULL;
+	return ret == -RXDP_EBADMSG ? RXDP_CNT_BAD_ICRC : RXDP_CNT_STEER_ERR;
 }
 
 #endif /* RXDP_BPF_STEER_H */

@@ -325,6 +325,9 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 /* rxdp_resp.c: the responder */
 void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt);
 
+/* rxdp_icrc.c: the RoCEv2 invariant CRC */
+bool rxdp_icrc_ok(const u8 *frame, u32 len, const struct rxdp_rx_info *info);
+
 /* rxdp_kfunc.c */
 int rxdp_kfuncs_register(void);
 

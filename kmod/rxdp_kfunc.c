@@ -19,10 +19,11 @@ __bpf_kfunc_start_defs();
  * @info: what the program parsed
  * @info__sz: sizeof(*info) as the program knows it
  *
- * The frame is copied; the program drops it afterwards.
- * Return: 0, -ENOSPC when the QP's queue is full, -ENODEV when the frame
- * did not arrive on an rxdp device, -ENOENT for an unknown QP, or another
- * negative errno.
+ * The frame is copied, and its ICRC checked when info->flags has
+ * RXDP_RX_F_ICRC_CHECK; the program drops it afterwards.
+ * Return: 0, -ENOSPC when the QP's queue is full, -EBADMSG for a bad ICRC,
+ * -ENODEV when the frame did not arrive on an rxdp device, -ENOENT for an
+ * unknown QP, or another negative errno.
  */
 __bpf_kfunc int rxdp_xdp_steer(struct xdp_md *ctx, struct rxdp_rx_info *info,
 			       u32 info__sz)

@@ -75,8 +75,9 @@ void rxdp_rx_cleanup(struct rxdp_qp *qp)
  * @info: what the XDP program found in it
  *
  * Context: softirq (XDP).
- * Return: 0, -ENOSPC when the queue is full, -EINVAL for a frame that does
- * not hold what @info says, -ENOMEM.
+ * Return: 0, -ENOSPC when the queue is full, -EBADMSG for a bad ICRC when
+ * @info asks the module to check it, -EINVAL for a frame that does not
+ * hold what @info says, -ENOMEM.
  */
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info)
@@ -115,6 +116,11 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 			       skb_frag_size(frag));
 			head += skb_frag_size(frag);
 		}
+	}
+	if ((info->flags & RXDP_RX_F_ICRC_CHECK) &&
+	    !rxdp_icrc_ok(pkt->data, len, info)) {
+		kfree(pkt);
+		return -EBADMSG;
 	}
 	if (ptr_ring_produce(&qp->rx_ring, pkt)) {
 		kfree(pkt);

@@ -27,12 +27,16 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "roce_frame.h"
 #include "rxdp_test.h"
 
 #define NS		"rxx_ns"
@@ -774,6 +778,97 @@ TEST_F_TIMEOUT(ud, srq_limit_event, 120)
 				     300, NULL));
 	expect_message(_metadata, self,
 		       (uint8_t *)self->x.buf + 5 * RECV_LEN, 5, 16);
+}
+
+/* The MAC address of a netdev; prefix runs the command in a namespace. */
+static int mac_of(const char *prefix, const char *ifname, uint8_t mac[6])
+{
+	char out[64];
+
+	if (sh_out(out, sizeof(out), "%scat /sys/class/net/%s/address",
+		   prefix, ifname))
+		return -1;
+	return sscanf(out, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
+		      &mac[2], &mac[3], &mac[4], &mac[5]) == 6 ? 0 : -1;
+}
+
+/* Put a frame on the wire at the rxe end of the veth. */
+static int inject(const uint8_t *f, size_t len)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = if_nametoindex(RXE_IF),
+		.sll_halen = 6,
+	};
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	memcpy(sll.sll_addr, f, 6);
+	n = sendto(fd, f, len, 0, (struct sockaddr *)&sll, sizeof(sll));
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * With the module loaded the XDP program leaves the ICRC to it.  A frame
+ * with a good ICRC lands, also after a router changed its TOS and TTL
+ * (which the ICRC does not cover); one whose ICRC or payload was damaged
+ * is dropped and counted as a bad ICRC.
+ */
+TEST_F_TIMEOUT(ud, module_checks_icrc, 120)
+{
+	static uint8_t f[ROCE_FRAME_MAX];
+	uint64_t before[RXDP_CNT_MAX], after[RXDP_CNT_MAX];
+	struct roce_ud u = {
+		.saddr = ntohl(inet_addr(RXE_ADDR)),
+		.daddr = ntohl(inet_addr(XDP_ADDR)),
+		.sqpn = 0x42,
+		.qkey = UD_QKEY,
+		.psn = 1,
+		.payload = self->r.buf,
+		.len = 48,
+	};
+	struct ibv_wc wc;
+	size_t len;
+
+	ASSERT_EQ(0, ud_receiver(self));
+	ASSERT_EQ(0, post_recvs(self->xqp, self->x.mr, RECV_LEN, 4, 40));
+	ASSERT_EQ(0, mac_of("", RXE_IF, u.smac));
+	ASSERT_EQ(0, mac_of(IN_NS, XDP_IF, u.dmac));
+	u.dqpn = self->xqp->qp_num;
+	len = roce_ud_frame(f, &u);
+	ASSERT_NE(0, len);
+
+	ASSERT_EQ(0, inject(f, len));
+	ASSERT_EQ(1, poll_n(self->x.rcq, 1, &wc, 5000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(40, wc.wr_id);
+	EXPECT_EQ(0x42, wc.src_qp);
+	EXPECT_EQ(GRH_LEN + 48, wc.byte_len);
+	expect_message(_metadata, self, self->x.buf, 0, 48);
+
+	f[ROCE_UD_L3 + 1] = 0xb8;		/* TOS */
+	f[ROCE_UD_L3 + 8] = 7;			/* TTL */
+	roce_put16(f + ROCE_UD_L3 + 10, roce_ipv4_csum(f + ROCE_UD_L3, 20));
+	ASSERT_EQ(0, inject(f, len));
+	ASSERT_EQ(1, poll_n(self->x.rcq, 1, &wc, 5000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(41, wc.wr_id);
+
+	ASSERT_EQ(0, pinned_counters(XDP_IF, before));
+	f[len - 1] ^= 0x01;			/* the ICRC */
+	ASSERT_EQ(0, inject(f, len));
+	f[len - 1] ^= 0x01;
+	f[ROCE_UD_PAYLOAD + 5] ^= 0x10;		/* the payload */
+	ASSERT_EQ(0, inject(f, len));
+	EXPECT_TRUE(WAIT_UNTIL(!pinned_counters(XDP_IF, after) &&
+			       after[RXDP_CNT_BAD_ICRC] >=
+			       before[RXDP_CNT_BAD_ICRC] + 2, 5000));
+	EXPECT_EQ(before[RXDP_CNT_BAD_ICRC] + 2, after[RXDP_CNT_BAD_ICRC]);
+	EXPECT_EQ(before[RXDP_CNT_DELIVERED], after[RXDP_CNT_DELIVERED]);
+	EXPECT_EQ(0, poll_n(self->x.rcq, 1, &wc, 300));
 }
 
 TEST_HARNESS_MAIN

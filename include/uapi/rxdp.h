@@ -162,7 +162,11 @@ enum {
 	 * so attaching before the module is wired up breaks nothing.
 	 */
 	RXDP_CFG_F_ACTIVE	= 1u << 0,
-	/* Check the ICRC of every RoCE packet in XDP. */
+	/*
+	 * Check the ICRC of every RoCE packet: the module does, on its copy
+	 * of the packet, where it is loaded (RXDP_RX_F_ICRC_CHECK); else
+	 * the XDP program.
+	 */
 	RXDP_CFG_F_ICRC		= 1u << 1,
 };
 
@@ -187,6 +191,7 @@ struct rxdp_dev_config {
 enum {
 	RXDP_RX_F_IPV6		= 1u << 0,	/* else IPv4 */
 	RXDP_RX_F_ICRC_OK	= 1u << 1,	/* ICRC checked and good */
+	RXDP_RX_F_ICRC_CHECK	= 1u << 2,	/* the module is to check it */
 };
 
 /*
