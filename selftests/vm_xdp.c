@@ -813,23 +813,29 @@ static int inject(const uint8_t *f, size_t len)
 
 /*
  * With the module loaded the XDP program leaves the ICRC to it.  A frame
- * with a good ICRC lands, also after a router changed its TOS and TTL
- * (which the ICRC does not cover); one whose ICRC or payload was damaged
- * is dropped and counted as a bad ICRC.
+ * with a good ICRC lands, also after a router changed the fields the ICRC
+ * does not cover (IPv4 TOS and TTL, IPv6 traffic class, flow label and
+ * hop limit); one whose ICRC or payload was damaged is dropped and
+ * counted as a bad ICRC.
  */
-TEST_F_TIMEOUT(ud, module_checks_icrc, 120)
+static void module_checks_icrc(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(ud) *self, bool ipv6)
 {
 	static uint8_t f[ROCE_FRAME_MAX];
 	uint64_t before[RXDP_CNT_MAX], after[RXDP_CNT_MAX];
 	struct roce_ud u = {
+		.ipv6 = ipv6,
 		.saddr = ntohl(inet_addr(RXE_ADDR)),
 		.daddr = ntohl(inet_addr(XDP_ADDR)),
+		.saddr6 = { 0xfd, [15] = 1 },
+		.daddr6 = { 0xfd, [15] = 2 },
 		.sqpn = 0x42,
 		.qkey = UD_QKEY,
 		.psn = 1,
 		.payload = self->r.buf,
 		.len = 48,
 	};
+	uint8_t *ip = f + ROCE_UD_L3, *grh = self->x.buf;
 	struct ibv_wc wc;
 	size_t len;
 
@@ -847,11 +853,24 @@ TEST_F_TIMEOUT(ud, module_checks_icrc, 120)
 	EXPECT_EQ(40, wc.wr_id);
 	EXPECT_EQ(0x42, wc.src_qp);
 	EXPECT_EQ(GRH_LEN + 48, wc.byte_len);
-	expect_message(_metadata, self, self->x.buf, 0, 48);
+	if (ipv6) {
+		/* the GRH is the IPv6 header as it came */
+		EXPECT_EQ(0, memcmp(grh, ip, GRH_LEN));
+		EXPECT_EQ(0, memcmp(grh + GRH_LEN, self->r.buf, 48));
+	} else {
+		expect_message(_metadata, self, grh, 0, 48);
+	}
 
-	f[ROCE_UD_L3 + 1] = 0xb8;		/* TOS */
-	f[ROCE_UD_L3 + 8] = 7;			/* TTL */
-	roce_put16(f + ROCE_UD_L3 + 10, roce_ipv4_csum(f + ROCE_UD_L3, 20));
+	if (ipv6) {
+		ip[0] = 0x6b;			/* traffic class, */
+		ip[1] = 0x8a;			/* flow label */
+		ip[3] = 0x5c;
+		ip[7] = 3;			/* hop limit */
+	} else {
+		ip[1] = 0xb8;			/* TOS */
+		ip[8] = 7;			/* TTL */
+		roce_put16(ip + 10, roce_ipv4_csum(ip, 20));
+	}
 	ASSERT_EQ(0, inject(f, len));
 	ASSERT_EQ(1, poll_n(self->x.rcq, 1, &wc, 5000));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
@@ -861,7 +880,7 @@ TEST_F_TIMEOUT(ud, module_checks_icrc, 120)
 	f[len - 1] ^= 0x01;			/* the ICRC */
 	ASSERT_EQ(0, inject(f, len));
 	f[len - 1] ^= 0x01;
-	f[ROCE_UD_PAYLOAD + 5] ^= 0x10;		/* the payload */
+	f[roce_ud_payload(&u) + 5] ^= 0x10;	/* the payload */
 	ASSERT_EQ(0, inject(f, len));
 	EXPECT_TRUE(WAIT_UNTIL(!pinned_counters(XDP_IF, after) &&
 			       after[RXDP_CNT_BAD_ICRC] >=
@@ -869,6 +888,16 @@ TEST_F_TIMEOUT(ud, module_checks_icrc, 120)
 	EXPECT_EQ(before[RXDP_CNT_BAD_ICRC] + 2, after[RXDP_CNT_BAD_ICRC]);
 	EXPECT_EQ(before[RXDP_CNT_DELIVERED], after[RXDP_CNT_DELIVERED]);
 	EXPECT_EQ(0, poll_n(self->x.rcq, 1, &wc, 300));
+}
+
+TEST_F_TIMEOUT(ud, module_checks_icrc_ipv4, 120)
+{
+	module_checks_icrc(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(ud, module_checks_icrc_ipv6, 120)
+{
+	module_checks_icrc(_metadata, self, true);
 }
 
 TEST_HARNESS_MAIN

@@ -97,10 +97,15 @@ static inline uint16_t roce_ipv4_csum(const uint8_t *ip, size_t hlen)
 	return ~sum;
 }
 
-/* What roce_ud_frame() builds: Ethernet, IPv4, UDP, BTH, DETH, payload. */
+/*
+ * What roce_ud_frame() builds: Ethernet, IPv4 or IPv6, UDP, BTH, DETH,
+ * payload, ICRC.
+ */
 struct roce_ud {
 	uint8_t		dmac[6], smac[6];
-	uint32_t	saddr, daddr;	/* host order */
+	bool		ipv6;
+	uint32_t	saddr, daddr;		/* IPv4, host order */
+	uint8_t		saddr6[16], daddr6[16];	/* IPv6 */
 	uint32_t	dqpn, sqpn, qkey, psn;
 	const uint8_t	*payload;
 	size_t		len;
@@ -108,10 +113,17 @@ struct roce_ud {
 };
 
 #define ROCE_UD_L3	14
-#define ROCE_UD_L4	(ROCE_UD_L3 + 20)
-#define ROCE_UD_BTH	(ROCE_UD_L4 + 8)
-#define ROCE_UD_DETH	(ROCE_UD_BTH + 12)
-#define ROCE_UD_PAYLOAD	(ROCE_UD_DETH + 8)
+
+/* Where the headers after IP start in such a frame. */
+static inline size_t roce_ud_l4(const struct roce_ud *u)
+{
+	return ROCE_UD_L3 + (u->ipv6 ? 40 : 20);
+}
+
+static inline size_t roce_ud_payload(const struct roce_ud *u)
+{
+	return roce_ud_l4(u) + 8 + 12 + 8;	/* UDP, BTH, DETH */
+}
 
 /*
  * A UD SEND_ONLY frame in f (ROCE_FRAME_MAX bytes), ICRC included.
@@ -119,28 +131,39 @@ struct roce_ud {
  */
 static inline size_t roce_ud_frame(uint8_t *f, const struct roce_ud *u)
 {
-	size_t pad = -u->len & 3, icrc = ROCE_UD_PAYLOAD + u->len + pad;
-	uint8_t *ip = f + ROCE_UD_L3, *udp = f + ROCE_UD_L4;
-	uint8_t *bth = f + ROCE_UD_BTH, *deth = f + ROCE_UD_DETH;
+	size_t l4 = roce_ud_l4(u), pl = roce_ud_payload(u);
+	size_t pad = -u->len & 3, icrc = pl + u->len + pad;
+	uint8_t *ip = f + ROCE_UD_L3, *udp = f + l4;
+	uint8_t *bth = udp + 8, *deth = bth + 12;
 
 	if (icrc + 4 > ROCE_FRAME_MAX)
 		return 0;
 	memset(f, 0, icrc + 4);
 	memcpy(f, u->dmac, 6);
 	memcpy(f + 6, u->smac, 6);
-	roce_put16(f + 12, 0x0800);
-	ip[0] = 0x45;
-	ip[1] = 0x02;				/* ECT(0) */
-	roce_put16(ip + 2, icrc + 4 - ROCE_UD_L3);
-	roce_put16(ip + 6, 0x4000);		/* DF */
-	ip[8] = 64;
-	ip[9] = 17;
-	roce_put32(ip + 12, u->saddr);
-	roce_put32(ip + 16, u->daddr);
-	roce_put16(ip + 10, roce_ipv4_csum(ip, 20));
+	if (u->ipv6) {
+		roce_put16(f + 12, 0x86dd);
+		ip[0] = 0x60;
+		roce_put16(ip + 4, icrc + 4 - l4);
+		ip[6] = 17;
+		ip[7] = 64;
+		memcpy(ip + 8, u->saddr6, 16);
+		memcpy(ip + 24, u->daddr6, 16);
+	} else {
+		roce_put16(f + 12, 0x0800);
+		ip[0] = 0x45;
+		ip[1] = 0x02;			/* ECT(0) */
+		roce_put16(ip + 2, icrc + 4 - ROCE_UD_L3);
+		roce_put16(ip + 6, 0x4000);	/* DF */
+		ip[8] = 64;
+		ip[9] = 17;
+		roce_put32(ip + 12, u->saddr);
+		roce_put32(ip + 16, u->daddr);
+		roce_put16(ip + 10, roce_ipv4_csum(ip, 20));
+	}
 	roce_put16(udp, 0xc001);
 	roce_put16(udp + 2, 4791);
-	roce_put16(udp + 4, icrc + 4 - ROCE_UD_L4);
+	roce_put16(udp + 4, icrc + 4 - l4);
 	bth[0] = 0x64;				/* UD SEND_ONLY */
 	bth[1] = (u->solicited ? 0x80 : 0) | pad << 4;
 	roce_put16(bth + 2, 0xffff);		/* default P_Key */
@@ -149,10 +172,10 @@ static inline size_t roce_ud_frame(uint8_t *f, const struct roce_ud *u)
 	roce_put32(deth, u->qkey);
 	roce_put32(deth + 4, u->sqpn & 0xffffff);
 	if (u->len)
-		memcpy(f + ROCE_UD_PAYLOAD, u->payload, u->len);
-	roce_put_icrc(f + icrc,
-		      roce_icrc(ip, icrc - ROCE_UD_L3, ROCE_UD_L4 - ROCE_UD_L3,
-				ROCE_UD_BTH - ROCE_UD_L3, false));
+		memcpy(f + pl, u->payload, u->len);
+	roce_put_icrc(f + icrc, roce_icrc(ip, icrc - ROCE_UD_L3,
+					  l4 - ROCE_UD_L3,
+					  l4 + 8 - ROCE_UD_L3, u->ipv6));
 	return icrc + 4;
 }
 
