@@ -25,13 +25,26 @@ static int rxdp_query_port(struct ib_device *ibdev, u32 port,
 {
 	struct rxdp_dev *rdev = to_rdev(ibdev);
 	struct net_device *ndev;
-	int err;
-
-	ndev = ib_device_get_netdev(ibdev, port);
-	if (!ndev)
-		return -ENODEV;
 
 	/* ib_core zeroed *attr */
+	attr->max_mtu = IB_MTU_4096;
+	attr->gid_tbl_len = RXDP_GID_TBL_LEN;
+	attr->port_cap_flags = IB_PORT_CM_SUP | IB_PORT_DEVICE_MGMT_SUP |
+			       IB_PORT_VENDOR_CLASS_SUP;
+	attr->max_msg_sz = RXDP_MAX_MSG_SZ;
+	attr->pkey_tbl_len = RXDP_PKEYS;
+	attr->max_vl_num = 1;
+
+	ndev = ib_device_get_netdev(ibdev, port);
+	if (!ndev) {
+		/* the netdev is going away, and the device after it */
+		attr->state = IB_PORT_DOWN;
+		attr->phys_state = IB_PORT_PHYS_STATE_DISABLED;
+		attr->active_mtu = IB_MTU_256;
+		attr->active_speed = IB_SPEED_SDR;
+		attr->active_width = IB_WIDTH_1X;
+		return 0;
+	}
 	attr->state = READ_ONCE(rdev->port_state);
 	if (attr->state == IB_PORT_ACTIVE)
 		attr->phys_state = IB_PORT_PHYS_STATE_LINK_UP;
@@ -39,19 +52,16 @@ static int rxdp_query_port(struct ib_device *ibdev, u32 port,
 		attr->phys_state = IB_PORT_PHYS_STATE_POLLING;
 	else
 		attr->phys_state = IB_PORT_PHYS_STATE_DISABLED;
-	attr->max_mtu = IB_MTU_4096;
 	attr->active_mtu = rxdp_active_mtu(ndev);
-	attr->gid_tbl_len = RXDP_GID_TBL_LEN;
-	attr->port_cap_flags = IB_PORT_CM_SUP | IB_PORT_DEVICE_MGMT_SUP |
-			       IB_PORT_VENDOR_CLASS_SUP;
-	attr->max_msg_sz = RXDP_MAX_MSG_SZ;
-	attr->pkey_tbl_len = RXDP_PKEYS;
-	attr->max_vl_num = 1;
 	dev_put(ndev);
 
-	err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
-			       &attr->active_width);
-	return err;
+	/* fails once the netdev is unregistering: the port is going */
+	if (ib_get_eth_speed(ibdev, port, &attr->active_speed,
+			     &attr->active_width)) {
+		attr->active_speed = IB_SPEED_SDR;
+		attr->active_width = IB_WIDTH_1X;
+	}
+	return 0;
 }
 
 static int rxdp_query_pkey(struct ib_device *ibdev, u32 port, u16 index,
