@@ -900,4 +900,75 @@ TEST_F_TIMEOUT(ud, module_checks_icrc_ipv6, 120)
 	module_checks_icrc(_metadata, self, true);
 }
 
+/*
+ * Messages arrive while their receive buffers' MR is deregistered and the
+ * QP destroyed under them: deregistration waits for a copy in progress,
+ * later receives fail with a protection error, and nothing else happens.
+ */
+TEST_F_TIMEOUT(ud, receive_while_tearing_down, 240)
+{
+	const int rounds = 12, n = 48;
+	int bad = kmsg_bad_count(), r, i, got, seen[3] = {};
+	struct ibv_wc wc[64];
+
+	for (r = 0; r < rounds; r++) {
+		uint8_t *buf = malloc(n * RECV_LEN);
+		struct ibv_mr *mr;
+
+		ASSERT_NE(NULL, buf);
+		mr = ibv_reg_mr(self->x.pd, buf, n * RECV_LEN,
+				IBV_ACCESS_LOCAL_WRITE);
+		ASSERT_NE(NULL, mr);
+		ASSERT_EQ(0, ud_receiver(self));
+		ASSERT_EQ(0, post_recvs(self->xqp, mr, RECV_LEN, n, 0));
+		for (i = 0; i < n; i++) {
+			struct ibv_sge sge = {
+				.addr = (uintptr_t)self->r.buf,
+				.length = 1024,
+				.lkey = self->r.mr->lkey,
+			};
+			struct ibv_send_wr wr = {
+				.wr_id = i,
+				.sg_list = &sge,
+				.num_sge = 1,
+				.opcode = IBV_WR_SEND,
+				.send_flags = IBV_SEND_SIGNALED,
+				.wr.ud = {
+					.ah = self->ah,
+					.remote_qpn = self->xqp->qp_num,
+					.remote_qkey = UD_QKEY,
+				},
+			}, *badwr;
+
+			ASSERT_EQ(0, ibv_post_send(self->rqp, &wr, &badwr));
+		}
+		/* tear down while the messages come in, at a varying point */
+		usleep(r * 2000);
+		EXPECT_EQ(0, ibv_dereg_mr(mr));
+		if (r & 1)
+			usleep(20000);
+		EXPECT_EQ(0, ibv_destroy_qp(self->xqp));
+		self->xqp = NULL;
+		free(buf);
+
+		ASSERT_EQ(n, poll_n(self->r.scq, n, wc, 10000));
+		for (i = 0; i < n; i++)
+			EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status);
+		/* what completed on the receive side: success or the errors
+		 * that follow the MR's going, in order */
+		got = poll_n(self->x.rcq, n, wc, 200);
+		for (i = 0; i < got; i++) {
+			EXPECT_TRUE(wc[i].status == IBV_WC_SUCCESS ||
+				    wc[i].status == IBV_WC_LOC_PROT_ERR ||
+				    wc[i].status == IBV_WC_WR_FLUSH_ERR)
+				TH_LOG("round %d: status %d", r, wc[i].status);
+			seen[wc[i].status == IBV_WC_SUCCESS ? 0 :
+			     wc[i].status == IBV_WC_LOC_PROT_ERR ? 1 : 2]++;
+		}
+	}
+	EXPECT_EQ(bad, kmsg_bad_count());
+	TH_LOG("received %d, protection errors %d, flushed %d", seen[0],
+	       seen[1], seen[2]);
+}
+
 TEST_HARNESS_MAIN
