@@ -17,19 +17,14 @@
 
 #include <uapi/rxdp.h>
 
-/* Set by the loader before load: the interface the table belongs to. */
-const volatile __u32 ifindex;
-
 /*
  * Only a placeholder of the right kind: the loader replaces it with the
- * pinned qp_table (the XDP program's, bpf/maps.h) before load.
+ * pinned qp_table (the XDP program's) before load.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RXDP_QP_TABLE_SIZE);
-	__type(key, __u32);
-	__type(value, struct rxdp_qp_entry);
-} qp_table SEC(".maps");
+#include "qp_table.h"
+
+/* Set by the loader before load: the interface the table belongs to. */
+const volatile __u32 ifindex;
 
 /* kmod/rxdp_kfunc.c, registered for BPF_PROG_TYPE_SYSCALL (sleepable). */
 extern int rxdp_bind_qp_table(__u32 ifindex, void *qp_table__map) __ksym;

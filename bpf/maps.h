@@ -13,18 +13,7 @@
 #include <uapi/rxdp.h>
 
 #include "parse.h"
-
-/*
- * QPN -> QP state.  Writer: the module (entries and lifecycle fields),
- * the XDP program only adds to the counters in the value.  Reader: the
- * XDP program on every RoCE packet; rxdpctl and bpftool for display.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RXDP_QP_TABLE_SIZE);
-	__type(key, __u32);
-	__type(value, struct rxdp_qp_entry);
-} qp_table SEC(".maps");
+#include "qp_table.h"
 
 /*
  * The device the program serves: P_Key table, flags.  Writer: the loader

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The QP table, as both BPF objects declare it: the XDP program reads it
+ * (maps.h), the loader's bind program hands it to the module (bind.bpf.c).
+ *
+ * QPN -> QP state.  Writer: the module (entries, lifecycle fields and the
+ * receive totals); the XDP program only adds to rx_drops.  Reader: the
+ * XDP program on every RoCE packet; rxdpctl and bpftool for display.
+ */
+#ifndef RXDP_BPF_QP_TABLE_H
+#define RXDP_BPF_QP_TABLE_H
+
+#include <bpf/bpf_helpers.h>
+
+#include <uapi/rxdp.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RXDP_QP_TABLE_SIZE);
+	__type(key, __u32);
+	__type(value, struct rxdp_qp_entry);
+} qp_table SEC(".maps");
+
+#endif /* RXDP_BPF_QP_TABLE_H */
