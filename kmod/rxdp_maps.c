@@ -118,6 +118,22 @@ void rxdp_maps_qp_counters(struct rxdp_qp *qp)
 	rcu_read_unlock();
 }
 
+/* Put map (referenced, or NULL) in the table's place; release the old one. */
+static void rxdp_maps_swap(struct rxdp_dev *rdev, struct bpf_map *map)
+{
+	struct bpf_map *old;
+
+	mutex_lock(&rdev->maps_lock);
+	old = rcu_replace_pointer(rdev->qp_table, map,
+				  lockdep_is_held(&rdev->maps_lock));
+	mutex_unlock(&rdev->maps_lock);
+	if (old) {
+		/* no reader of the old one is left after a grace period */
+		synchronize_rcu();
+		bpf_map_put(old);
+	}
+}
+
 /**
  * rxdp_maps_bind - take the loader's QP table for a device
  * @rdev: the device
@@ -129,7 +145,6 @@ void rxdp_maps_qp_counters(struct rxdp_qp *qp)
  */
 int rxdp_maps_bind(struct rxdp_dev *rdev, struct bpf_map *map)
 {
-	struct bpf_map *old;
 	unsigned long qpn;
 	struct rxdp_qp *qp;
 	int err;
@@ -141,14 +156,7 @@ int rxdp_maps_bind(struct rxdp_dev *rdev, struct bpf_map *map)
 	if (rxdp_dev_uses_map(rdev, map))
 		return -EBUSY;
 	bpf_map_inc(map);
-	mutex_lock(&rdev->maps_lock);
-	old = rcu_replace_pointer(rdev->qp_table, map,
-				  lockdep_is_held(&rdev->maps_lock));
-	mutex_unlock(&rdev->maps_lock);
-	if (old) {
-		synchronize_rcu();
-		bpf_map_put(old);
-	}
+	rxdp_maps_swap(rdev, map);
 
 	for (qpn = 0; (qp = rxdp_qp_next(&rdev->qpn, &qpn)); qpn++) {
 		rxdp_qp_sync_map(qp);
@@ -160,14 +168,5 @@ int rxdp_maps_bind(struct rxdp_dev *rdev, struct bpf_map *map)
 /* The device is going away: let go of its table. */
 void rxdp_maps_unbind(struct rxdp_dev *rdev)
 {
-	struct bpf_map *old;
-
-	mutex_lock(&rdev->maps_lock);
-	old = rcu_replace_pointer(rdev->qp_table, NULL,
-				  lockdep_is_held(&rdev->maps_lock));
-	mutex_unlock(&rdev->maps_lock);
-	if (old) {
-		synchronize_rcu();
-		bpf_map_put(old);
-	}
+	rxdp_maps_swap(rdev, NULL);
 }
