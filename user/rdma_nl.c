@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -218,39 +219,39 @@ static int dev_list(struct dev_list *l)
 	return nl_talk(&r, dev_list_cb, l);
 }
 
-int rdma_nl_dev_index(const char *name, __u32 *index)
+/* The device called name, or with index index when name is NULL. */
+static const struct dev_ent *dev_find(const char *name, __u32 index)
 {
 	static struct dev_list l;
-	int i, err;
+	int i;
 
-	err = dev_list(&l);
-	if (err)
-		return err;
-	for (i = 0; i < l.n; i++) {
-		if (!strcmp(l.devs[i].name, name)) {
-			*index = l.devs[i].index;
-			return 0;
-		}
-	}
-	return -ENODEV;
+	if (dev_list(&l))
+		return NULL;
+	for (i = 0; i < l.n; i++)
+		if (name ? !strcmp(l.devs[i].name, name) :
+			   l.devs[i].index == index)
+			return &l.devs[i];
+	return NULL;
+}
+
+int rdma_nl_dev_index(const char *name, __u32 *index)
+{
+	const struct dev_ent *d = dev_find(name, 0);
+
+	if (!d)
+		return -ENODEV;
+	*index = d->index;
+	return 0;
 }
 
 int rdma_nl_dev_name(__u32 index, char *name, size_t len)
 {
-	static struct dev_list l;
-	int i, err;
+	const struct dev_ent *d = dev_find(NULL, index);
 
-	err = dev_list(&l);
-	if (err)
-		return err;
-	for (i = 0; i < l.n; i++) {
-		if (l.devs[i].index == index) {
-			strncpy(name, l.devs[i].name, len - 1);
-			name[len - 1] = '\0';
-			return 0;
-		}
-	}
-	return -ENODEV;
+	if (!d)
+		return -ENODEV;
+	snprintf(name, len, "%s", d->name);
+	return 0;
 }
 
 static void port_cb(struct nlattr **tb, void *arg)

@@ -144,9 +144,16 @@ static bool attached_usable(const struct attached *a)
 	return !a->stale[0] && a->have_cfg;
 }
 
+/* Nothing attached: an error only when device dev was asked for. */
+static int attached_none(const char *dev)
+{
+	return dev ? fail("no attached rxdp device %s; see rxdpctl status",
+			  dev) : 0;
+}
+
 /*
- * Open every attached interface, or those of device dev.  *out is
- * malloc()ed.  Count or -1.
+ * Open every attached interface, or those of device dev (none of which is
+ * an error).  *out is malloc()ed.  Count or -1.
  */
 static int attached_all(const char *dev, struct attached **out)
 {
@@ -159,7 +166,7 @@ static int attached_all(const char *dev, struct attached **out)
 		return -1;
 	n = pin_list(root, &names);
 	if (n <= 0)
-		return n;
+		return n ? n : attached_none(dev);
 	v = calloc(n, sizeof(*v));
 	if (!v) {
 		free(names);
@@ -180,6 +187,10 @@ static int attached_all(const char *dev, struct attached **out)
 		k++;
 	}
 	free(names);
+	if (!k) {
+		free(v);
+		return attached_none(dev);
+	}
 	*out = v;
 	return k;
 }
@@ -381,9 +392,6 @@ static int cmd_qp(int argc, char **argv)
 	n = attached_all(dev, &v);
 	if (n < 0)
 		return -1;
-	if (!n && dev)
-		return fail("no attached rxdp device %s; see rxdpctl status",
-			    dev);
 	if (!n)
 		printf("no interface attached\n");
 	for (i = 0; i < n && !ret; i++) {
@@ -428,9 +436,6 @@ static int cmd_stats(int argc, char **argv)
 	n = attached_all(dev, &v);
 	if (n < 0)
 		return -1;
-	if (!n && dev)
-		return fail("no attached rxdp device %s; see rxdpctl status",
-			    dev);
 	for (i = 0; i < n; i++) {
 		if (!attached_usable(&v[i])) {
 			fail("%s: unusable maps: %s; remove them: rxdpctl "
