@@ -2,6 +2,8 @@
 /*
  * debugfs: rxdp/<device>/qps lists every QP of a device.  The iterator
  * holds a reference on the QP it is at, so QPs may come and go meanwhile.
+ * rxdp/<device>/qpn_last is the last QP number handed out; writing it
+ * makes the numbers go on from there (for tests of the rotation).
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -101,11 +103,33 @@ static const struct seq_operations rxdp_qps_sops = {
 };
 DEFINE_SEQ_ATTRIBUTE(rxdp_qps);
 
+static int rxdp_qpn_last_get(void *data, u64 *val)
+{
+	struct rxdp_dev *rdev = data;
+
+	*val = rxdp_qpn_last(&rdev->qpn);
+	return 0;
+}
+
+static int rxdp_qpn_last_set(void *data, u64 val)
+{
+	struct rxdp_dev *rdev = data;
+
+	if (val > U32_MAX)
+		return -EINVAL;
+	return rxdp_qpn_set_last(&rdev->qpn, val);
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(rxdp_qpn_last_fops, rxdp_qpn_last_get,
+			 rxdp_qpn_last_set, "0x%06llx\n");
+
 void rxdp_debugfs_add_dev(struct rxdp_dev *rdev)
 {
 	rdev->debugfs = debugfs_create_dir(dev_name(&rdev->ib_dev.dev),
 					   rxdp_debugfs_root);
 	debugfs_create_file("qps", 0400, rdev->debugfs, rdev, &rxdp_qps_fops);
+	debugfs_create_file_unsafe("qpn_last", 0600, rdev->debugfs, rdev,
+				   &rxdp_qpn_last_fops);
 }
 
 void rxdp_debugfs_remove_dev(struct rxdp_dev *rdev)

@@ -220,7 +220,12 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 	INIT_LIST_HEAD(&rdev->list);
 
 	rxdp_init_attr(rdev, ndev);
-	rxdp_qpn_init(&rdev->qpn, rdev->attr.max_qp);
+	/* before the ops are set: ib_dealloc_device() alone undoes this */
+	err = rxdp_qpn_init(&rdev->qpn, rdev->attr.max_qp);
+	if (err) {
+		ib_dealloc_device(&rdev->ib_dev);
+		return err;
+	}
 	rxdp_mr_init(rdev);
 	mutex_init(&rdev->maps_lock);
 	xa_init_flags(&rdev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);

@@ -9,7 +9,7 @@
 
 unsigned int rxdp_max_qp = RXDP_MAX_QP_DEFAULT;
 module_param_named(max_qp, rxdp_max_qp, uint, 0444);
-MODULE_PARM_DESC(max_qp, "QPs per device, QP1 included (default 65536)");
+MODULE_PARM_DESC(max_qp, "QPs per device, QP1 included (default and most 65535)");
 
 static int rxdp_newlink(const char *ibdev_name, struct net_device *ndev)
 {
@@ -25,9 +25,9 @@ static int __init rxdp_init(void)
 {
 	int err;
 
-	if (rxdp_max_qp < 2 || rxdp_max_qp > RXDP_QPN_SPACE - RXDP_QPN_FIRST) {
+	if (rxdp_max_qp < 2 || rxdp_max_qp > RXDP_QPN_MAX_QPS) {
 		pr_err("rxdp: max_qp must be within 2..%u\n",
-		       RXDP_QPN_SPACE - RXDP_QPN_FIRST);
+		       RXDP_QPN_MAX_QPS);
 		return -EINVAL;
 	}
 	/* nothing they reach needs more than the module loaded */

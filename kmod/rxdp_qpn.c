@@ -1,66 +1,82 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The QP number table.  Numbers come from a sparse bitmap over the 24-bit
- * space and are handed out in rotation from the last one, so a number that
- * was just freed is not reused at once (a late packet for the old QP must
- * not reach a new one).  The QP of a number is found through an xarray
- * under RCU.
+ * The QP number table.
+ *
+ * The low 16 bits of a QPN are its slot (RXDP_QP_SLOT): the index of its
+ * entry in the XDP program's qp_slots array, which is what lets the
+ * program find a QP with an array look-up.  No two live QPs share a slot;
+ * a bitmap says which are taken.  Slot 0 is QP0's, which RoCE does not
+ * have, and slot 1 the GSI QP's.
+ *
+ * Numbers are handed out in rotation over the 24-bit space: each one is
+ * the first after the last one handed out whose slot is free, so a number
+ * that was just freed comes back only once the space has wrapped (a late
+ * packet for the old QP must not reach a new one).  The QP of a number is
+ * found through an xarray under RCU.
  */
-#include <linux/slab.h>
+#include <linux/bitmap.h>
 
 #include "rxdp.h"
 
-void rxdp_qpn_init(struct rxdp_qpn_table *t, u32 max)
+/**
+ * rxdp_qpn_init - set up an empty table
+ * @t: the table
+ * @max: how many QPs it holds, QP1 included, at most RXDP_QPN_MAX_QPS
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int rxdp_qpn_init(struct rxdp_qpn_table *t, u32 max)
 {
+	t->slots = bitmap_zalloc(RXDP_QP_SLOTS, GFP_KERNEL);
+	if (!t->slots)
+		return -ENOMEM;
+	__set_bit(0, t->slots);
 	mutex_init(&t->lock);
 	/* lookups come from softirq (the XDP receive path) too */
 	xa_init_flags(&t->qps, XA_FLAGS_LOCK_BH);
 	t->last = RXDP_QPN_FIRST - 1;
-	t->max = max;
-}
-
-static int rxdp_qpn_page(struct rxdp_qpn_table *t, u32 qpn)
-{
-	u32 page = qpn / RXDP_QPN_PAGE_BITS;
-
-	if (!t->map[page]) {
-		t->map[page] = (unsigned long *)get_zeroed_page(GFP_KERNEL);
-		if (!t->map[page])
-			return -ENOMEM;
-	}
+	t->max = min(max, RXDP_QPN_MAX_QPS);
 	return 0;
 }
 
-/* The next free number at or after from, below RXDP_QPN_SPACE, or 0. */
-static u32 rxdp_qpn_find(struct rxdp_qpn_table *t, u32 from)
+/*
+ * The first number after the last one handed out whose slot is free, or 0
+ * when every slot is taken.  Slots 0 and 1 are never handed out here.
+ */
+static u32 rxdp_qpn_next(struct rxdp_qpn_table *t)
 {
-	while (from < RXDP_QPN_SPACE) {
-		u32 page = from / RXDP_QPN_PAGE_BITS;
-		u32 bit = from % RXDP_QPN_PAGE_BITS;
+	u32 from = t->last + 1;
+	u32 epoch = from & ~(u32)(RXDP_QP_SLOTS - 1);
+	u32 slot, qpn;
 
-		if (!t->map[page])
-			return from;
-		bit = find_next_zero_bit(t->map[page], RXDP_QPN_PAGE_BITS, bit);
-		if (bit < RXDP_QPN_PAGE_BITS)
-			return page * RXDP_QPN_PAGE_BITS + bit;
-		from = (page + 1) * RXDP_QPN_PAGE_BITS;
+	slot = find_next_zero_bit(t->slots, RXDP_QP_SLOTS,
+				  max_t(u32, RXDP_QP_SLOT(from), RXDP_QPN_FIRST));
+	if (slot >= RXDP_QP_SLOTS) {
+		/* none left in this round of slots: the next round's first */
+		slot = find_next_zero_bit(t->slots, RXDP_QP_SLOTS,
+					  RXDP_QPN_FIRST);
+		if (slot >= RXDP_QP_SLOTS)
+			return 0;
+		epoch += RXDP_QP_SLOTS;
 	}
-	return 0;
+	qpn = epoch | slot;
+	/* past the top (or on the multicast QPN): around to the start */
+	return qpn > RXDP_QPN_MAX ? slot : qpn;
 }
 
 /**
- * rxdp_qpn_alloc - take a QP number
+ * rxdp_qpn_alloc - take a QP number, and so its slot
  * @t: the table
  * @gsi: take QPN 1 for the GSI QP
  * @qpn: the number taken
  *
- * Return: 0, -ENOMEM when max_qp numbers are in use, -EBUSY when the GSI
- * QP exists already.
+ * Return: 0, -ENOMEM when max_qp numbers (or all slots) are in use,
+ * -EBUSY when the GSI QP exists already.
  */
 int rxdp_qpn_alloc(struct rxdp_qpn_table *t, bool gsi, u32 *qpn)
 {
 	u32 n;
-	int err;
+	int err = 0;
 
 	mutex_lock(&t->lock);
 	if (t->count >= t->max) {
@@ -69,28 +85,19 @@ int rxdp_qpn_alloc(struct rxdp_qpn_table *t, bool gsi, u32 *qpn)
 	}
 	if (gsi) {
 		n = 1;
-		err = rxdp_qpn_page(t, n);
-		if (err)
-			goto out;
-		if (test_bit(n, t->map[0])) {
+		if (test_bit(n, t->slots)) {
 			err = -EBUSY;
 			goto out;
 		}
 	} else {
-		n = rxdp_qpn_find(t, t->last + 1);
-		if (!n)
-			n = rxdp_qpn_find(t, RXDP_QPN_FIRST);
-		/* count < max <= space, so a number is free */
-		if (WARN_ON_ONCE(!n)) {
+		n = rxdp_qpn_next(t);
+		if (!n) {
 			err = -ENOMEM;
 			goto out;
 		}
-		err = rxdp_qpn_page(t, n);
-		if (err)
-			goto out;
 		t->last = n;
 	}
-	set_bit(n % RXDP_QPN_PAGE_BITS, t->map[n / RXDP_QPN_PAGE_BITS]);
+	__set_bit(RXDP_QP_SLOT(n), t->slots);
 	t->count++;
 	*qpn = n;
 out:
@@ -98,16 +105,41 @@ out:
 	return err;
 }
 
+/**
+ * rxdp_qpn_set_last - have numbers go on after a given one
+ * @t: the table
+ * @last: the number to take as the last one handed out
+ *
+ * For tests, through debugfs: the points where the rotation wraps (a
+ * round of slots, the 24-bit space) are otherwise tens of thousands of
+ * QPs away.
+ * Return: 0, or -EINVAL for a number that is not a QP's.
+ */
+int rxdp_qpn_set_last(struct rxdp_qpn_table *t, u32 last)
+{
+	if (last < RXDP_QPN_FIRST - 1 || last > RXDP_QPN_MAX)
+		return -EINVAL;
+	mutex_lock(&t->lock);
+	t->last = last;
+	mutex_unlock(&t->lock);
+	return 0;
+}
+
+u32 rxdp_qpn_last(struct rxdp_qpn_table *t)
+{
+	u32 last;
+
+	mutex_lock(&t->lock);
+	last = t->last;
+	mutex_unlock(&t->lock);
+	return last;
+}
+
 void rxdp_qpn_free(struct rxdp_qpn_table *t, u32 qpn)
 {
 	mutex_lock(&t->lock);
-	if (!WARN_ON_ONCE(!t->map[qpn / RXDP_QPN_PAGE_BITS] ||
-			  !test_bit(qpn % RXDP_QPN_PAGE_BITS,
-				    t->map[qpn / RXDP_QPN_PAGE_BITS]))) {
-		clear_bit(qpn % RXDP_QPN_PAGE_BITS,
-			  t->map[qpn / RXDP_QPN_PAGE_BITS]);
+	if (!WARN_ON_ONCE(!__test_and_clear_bit(RXDP_QP_SLOT(qpn), t->slots)))
 		t->count--;
-	}
 	mutex_unlock(&t->lock);
 }
 
@@ -163,11 +195,10 @@ struct rxdp_qp *rxdp_qp_next(struct rxdp_qpn_table *t, unsigned long *qpn)
 unsigned int rxdp_qpn_cleanup(struct rxdp_qpn_table *t)
 {
 	unsigned int left = t->count;
-	int i;
 
 	xa_destroy(&t->qps);
-	for (i = 0; i < RXDP_QPN_PAGES; i++)
-		free_page((unsigned long)t->map[i]);
+	bitmap_free(t->slots);
+	t->slots = NULL;
 	mutex_destroy(&t->lock);
 	return left;
 }

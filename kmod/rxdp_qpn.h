@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The QP number table: which 24-bit QPNs are taken, and QPN -> QP lookup.
+ * The QP number table: which QPNs and slots are taken, and QPN -> QP
+ * lookup.
  */
 #ifndef RXDP_QPN_H
 #define RXDP_QPN_H
@@ -9,27 +10,31 @@
 #include <linux/mutex.h>
 #include <linux/xarray.h>
 
+#include "../include/uapi/rxdp.h"
+
 #define RXDP_QPN_MASK		0xffffffu
-#define RXDP_QPN_SPACE		(RXDP_QPN_MASK + 1)
-#define RXDP_QPN_PAGE_BITS	(PAGE_SIZE * BITS_PER_BYTE)
-#define RXDP_QPN_PAGES		(RXDP_QPN_SPACE / RXDP_QPN_PAGE_BITS)
+#define RXDP_QPN_MULTICAST	0xffffffu	/* IBA: never a QP's number */
+#define RXDP_QPN_MAX		(RXDP_QPN_MULTICAST - 1)
 #define RXDP_QPN_FIRST		2	/* 0 (SMI) and 1 (GSI) are reserved */
+/* QPs a device can have: a slot each, slot 0 (QP0) never used */
+#define RXDP_QPN_MAX_QPS	(RXDP_QP_SLOTS - 1)
 
 struct rxdp_qp;
 
 struct rxdp_qpn_table {
 	struct mutex	lock;		/* the bitmap and counters */
-	/* bitmap pages, allocated when first used */
-	unsigned long	*map[RXDP_QPN_PAGES];
+	unsigned long	*slots;		/* RXDP_QP_SLOTS bits: slot taken */
 	u32		last;		/* last number handed out */
 	u32		count;		/* numbers in use, QP1 included */
 	u32		max;		/* device max_qp */
 	struct xarray	qps;		/* QPN -> QP */
 };
 
-void rxdp_qpn_init(struct rxdp_qpn_table *t, u32 max);
+int rxdp_qpn_init(struct rxdp_qpn_table *t, u32 max);
 int rxdp_qpn_alloc(struct rxdp_qpn_table *t, bool gsi, u32 *qpn);
 void rxdp_qpn_free(struct rxdp_qpn_table *t, u32 qpn);
+int rxdp_qpn_set_last(struct rxdp_qpn_table *t, u32 last);
+u32 rxdp_qpn_last(struct rxdp_qpn_table *t);
 unsigned int rxdp_qpn_cleanup(struct rxdp_qpn_table *t);
 struct rxdp_qp *rxdp_qp_lookup(struct rxdp_qpn_table *t, u32 qpn);
 struct rxdp_qp *rxdp_qp_next(struct rxdp_qpn_table *t, unsigned long *qpn);

@@ -85,6 +85,76 @@ TEST_F(qp, numbers_rotate)
 	}
 }
 
+/* rxdp: go on handing out numbers after last (debugfs qpn_last). */
+static int set_qpn_last(uint32_t last)
+{
+	return sh("echo %#x > /sys/kernel/debug/rxdp/%s/qpn_last 2>/dev/null",
+		  last, tdev.name);
+}
+
+/* Create and destroy a UD QP; its number, 0 when it could not be made. */
+static uint32_t next_qpn(struct qp_env *e)
+{
+	struct ibv_qp *qp = qp_create(e, IBV_QPT_UD, 1);
+	uint32_t qpn;
+
+	if (!qp)
+		return 0;
+	qpn = qp->qp_num;
+	return ibv_destroy_qp(qp) ? 0 : qpn;
+}
+
+/*
+ * rxdp: the low 16 bits of a QP number are its slot in the XDP program's
+ * qp_slots, and no two live QPs share one.  With QPs alive in slots 2, 3
+ * and 5, the numbers after 0x4fffa rise into the next round of slots and
+ * pass over slots 0 and 1 (QP0's and QP1's) and the live ones; at the top
+ * of the 24-bit space they pass over 0xffffff, the multicast QPN, and
+ * start again from the bottom.
+ */
+TEST_F(qp, numbers_own_slots)
+{
+	static const uint32_t round[] = {
+		0x4fffb, 0x4fffc, 0x4fffd, 0x4fffe, 0x4ffff,
+		0x50004, 0x50006, 0x50007,
+	};
+	static const uint32_t top[] = {
+		0xfffffc, 0xfffffd, 0xfffffe, 0x00ffff, 0x010004, 0x010006,
+	};
+	struct ibv_qp *held[3];
+	size_t i;
+
+	if (!testdev_is_rxdp())
+		SKIP(return, "QP slots are rxdp's");
+	ASSERT_EQ(0, set_qpn_last(0x20001));
+	held[0] = qp_create(&self->e, IBV_QPT_UD, 1);
+	held[1] = qp_create(&self->e, IBV_QPT_RC, 1);
+	ASSERT_NE(NULL, held[0]);
+	ASSERT_NE(NULL, held[1]);
+	ASSERT_EQ(0x20004, next_qpn(&self->e));
+	held[2] = qp_create(&self->e, IBV_QPT_UC, 1);
+	ASSERT_NE(NULL, held[2]);
+	EXPECT_EQ(0x20002, held[0]->qp_num);
+	EXPECT_EQ(0x20003, held[1]->qp_num);
+	EXPECT_EQ(0x20005, held[2]->qp_num);
+
+	ASSERT_EQ(0, set_qpn_last(0x4fffa));
+	for (i = 0; i < sizeof(round) / sizeof(round[0]); i++)
+		EXPECT_EQ(round[i], next_qpn(&self->e)) TH_LOG("QP %zu", i);
+	ASSERT_EQ(0, set_qpn_last(0xfffffb));
+	for (i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+		EXPECT_EQ(top[i], next_qpn(&self->e)) TH_LOG("QP %zu", i);
+
+	/* only numbers a QP can have are taken */
+	EXPECT_NE(0, set_qpn_last(0xffffff));
+	EXPECT_NE(0, set_qpn_last(0x1000000));
+	EXPECT_NE(0, set_qpn_last(0));
+	EXPECT_EQ(0x010007, next_qpn(&self->e));
+
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, ibv_destroy_qp(held[i]));
+}
+
 TEST_F(qp, gsi_qp1_listed)
 {
 	char out[8192];

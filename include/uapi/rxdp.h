@@ -26,10 +26,20 @@
  */
 #define RXDP_PIN_DIR		"/sys/fs/bpf/rxdp"
 #define RXDP_MAP_QP_TABLE	"qp_table"
+#define RXDP_MAP_QP_SLOTS	"qp_slots"
 #define RXDP_MAP_DEV_CONFIG	"dev_config"
 #define RXDP_MAP_COUNTERS	"rx_counters"
 
 #define RXDP_QP_TABLE_SIZE	65536	/* max entries of qp_table */
+
+/*
+ * Every live QP of a device has a slot of its own: the low 16 bits of its
+ * QPN, which the module hands out so that no two live QPs share them.
+ * qp_slots has one entry per slot; slot 0 (QP0, which RoCE has not) stays
+ * empty and slot 1 is the GSI QP's.
+ */
+#define RXDP_QP_SLOTS		65536
+#define RXDP_QP_SLOT(qpn)	((qpn) & (RXDP_QP_SLOTS - 1))
 
 /* QP states, numbered as enum ib_qp_state. */
 enum rxdp_qp_state {
