@@ -61,7 +61,8 @@ $(KSFT)/kselftest_harness.h: $(KSRC_TAR)
 VM_TESTS   := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vm_*.c))
 HOST_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/host_*.c))
 TEST_LIB   := $(wildcard selftests/lib/*.c)
-TEST_HDRS  := $(wildcard selftests/lib/*.h include/uapi/*.h) user/roce_frame.h
+TEST_HDRS  := $(wildcard selftests/lib/*.h include/uapi/*.h) user/roce_frame.h \
+	      user/qp_maps.h
 
 # The XDP program and the loader (they use the variables above).
 include bpf/bpf.mk

@@ -9,7 +9,7 @@
  *			port 4791; anything else is not ours: XDP_PASS
  *   check_lengths	IP and UDP lengths against each other and the frame
  *   parse_transport	ICRC, BTH, extension headers, pad, payload size
- *   lookup		the destination QP in qp_table (in rxdp_rx)
+ *   lookup		the destination QP in qp_slots (in rxdp_rx)
  *   check_qp		whether that QP may have it: device, state, type,
  *			P_Key, Q_Key
  *   rxdp_steer		hand it to the module (steer.h)
@@ -19,9 +19,14 @@
  * once its QP is known moves that QP's rx_drops in qp_table too; the
  * module counts the packets it is handed itself.
  *
+ * The QP is found in qp_slots, an array indexed by the low bits of the
+ * QPN, which the module keeps unique among live QPs; the entry must name
+ * the packet's QPN.  qp_table, the hash keyed by QPN that users read,
+ * is looked up only to count a drop.
+ *
  * Cost: this runs for every frame the NIC receives, so the fast path is
- * kept short (build/bench-xdp measures it against a bare XDP_DROP).  Of
- * what is left, the hash lookup in qp_table is the largest part.
+ * kept short (build/bench-xdp measures it against a bare XDP_DROP); a
+ * hash look-up alone would cost more than all of it.
  *
  * Rules for what is RoCEv2 for rxdp, and so what may be dropped:
  *   - a packet is ours once a complete UDP header to port 4791 is in view
@@ -247,7 +252,7 @@ static __always_inline bool pkey_match(__u16 a, __u16 b)
  * QP answers for every partition of the port, so any entry will do.
  */
 static __always_inline bool pkey_ok(const struct rxdp_dev_config *cfg,
-				    const struct rxdp_qp_entry *qp, __u16 pkey)
+				    const struct rxdp_qp_slot *qp, __u16 pkey)
 {
 	__u32 i, idx = qp->pkey_index;
 
@@ -265,7 +270,7 @@ static __always_inline bool pkey_ok(const struct rxdp_dev_config *cfg,
 /* Whether QP qp may receive the packet: device, state, type, keys. */
 static __always_inline int check_qp(const struct rxdp_pkt *pkt,
 				    const struct rxdp_dev_config *cfg,
-				    const struct rxdp_qp_entry *qp)
+				    const struct rxdp_qp_slot *qp)
 {
 	if (qp->dev_index != cfg->dev_index)
 		return RXDP_CNT_WRONG_DEV;
@@ -294,14 +299,20 @@ static __always_inline int account(int cnt)
 
 /*
  * The same for a packet whose QP is known: a drop moves the QP's rx_drops
- * too.  A delivered packet moves nothing of the QP's: the module counts
- * what it gets, and two atomic adds on a line every CPU writes would cost
- * more than the rest of the lookup.
+ * in qp_table too (the entry may be gone with a QP destroyed meanwhile).
+ * A delivered packet moves nothing of the QP's: the module counts what it
+ * gets, and two atomic adds on a line every CPU writes would cost more
+ * than the rest of the lookup.
  */
-static __always_inline int account_qp(int cnt, struct rxdp_qp_entry *qp)
+static __always_inline int account_qp(int cnt, __u32 qpn)
 {
-	if (cnt != RXDP_CNT_DELIVERED)
-		__sync_fetch_and_add(&qp->rx_drops, 1);
+	struct rxdp_qp_entry *e;
+
+	if (cnt != RXDP_CNT_DELIVERED) {
+		e = bpf_map_lookup_elem(&qp_table, &qpn);
+		if (e)
+			__sync_fetch_and_add(&e->rx_drops, 1);
+	}
 	return account(cnt);
 }
 
@@ -318,9 +329,9 @@ SEC("xdp.frags")
 int rxdp_rx(struct xdp_md *ctx)
 {
 	const struct rxdp_dev_config *cfg;
-	struct rxdp_qp_entry *qp;
+	const struct rxdp_qp_slot *qp;
 	struct rxdp_pkt pkt = {};
-	__u32 zero = 0;
+	__u32 zero = 0, slot;
 	int cnt;
 
 	cfg = bpf_map_lookup_elem(&dev_config, &zero);
@@ -335,13 +346,14 @@ int rxdp_rx(struct xdp_md *ctx)
 	if (cnt != RXDP_NEXT)
 		return account(cnt);
 
-	qp = bpf_map_lookup_elem(&qp_table, &pkt.qpn);
-	if (!qp)
+	slot = RXDP_QP_SLOT(pkt.qpn);
+	qp = bpf_map_lookup_elem(&qp_slots, &slot);
+	if (!qp || !qp->type || qp->qpn != pkt.qpn)
 		return account(RXDP_CNT_UNKNOWN_QP);
 	cnt = check_qp(&pkt, cfg, qp);
 	if (cnt == RXDP_NEXT)
-		cnt = rxdp_steer(ctx, &pkt, qp);
-	return account_qp(cnt, qp);
+		cnt = rxdp_steer(ctx, &pkt);
+	return account_qp(cnt, pkt.qpn);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -8,7 +8,7 @@
  *			   u32 info__sz);
  *
  * which copies the packet out of the frame into the receive queue of
- * QP info->qpn (owner slot info->slot) and returns 0, -ENOSPC when that
+ * QP info->qpn (slot info->slot) and returns 0, -ENOSPC when that
  * queue is full, or another negative errno.  info__sz is sizeof(*info),
  * so the module can refuse a layout it does not know.  The program then
  * drops the frame: its contents live on in the module.
@@ -55,8 +55,7 @@ static __always_inline bool rxdp_module_loaded(void)
  * info on every packet even where the verifier then drops the call.
  */
 static __always_inline enum rxdp_counter
-rxdp_steer(struct xdp_md *ctx, const struct rxdp_pkt *pkt,
-	   const struct rxdp_qp_entry *qp)
+rxdp_steer(struct xdp_md *ctx, const struct rxdp_pkt *pkt)
 {
 	struct rxdp_rx_info info;
 	int ret;
@@ -66,7 +65,7 @@ rxdp_steer(struct xdp_md *ctx, const struct rxdp_pkt *pkt,
 
 	info = (struct rxdp_rx_info){
 		.qpn		= pkt->qpn,
-		.slot		= qp->slot,
+		.slot		= RXDP_QP_SLOT(pkt->qpn),
 		.psn		= pkt->psn,
 		.flags		= (pkt->ipv6 ? RXDP_RX_F_IPV6 : 0) |
 				  (pkt->icrc_ok ? RXDP_RX_F_ICRC_OK : 0) |

@@ -40,6 +40,8 @@
 
 extern unsigned int rxdp_max_qp;
 
+struct rxdp_maps;
+
 struct rxdp_dev {
 	struct ib_device	ib_dev;		/* first: ib_alloc_device() */
 	struct ib_device_attr	attr;
@@ -69,8 +71,8 @@ struct rxdp_dev {
 	struct dentry		*debugfs;
 
 	/* the XDP program's QP table, once the loader bound it */
-	struct mutex		maps_lock;	/* writers of qp_table */
-	struct bpf_map __rcu	*qp_table;
+	struct mutex		maps_lock;	/* replacing maps */
+	struct rxdp_maps __rcu	*maps;
 };
 
 struct rxdp_ucontext {
@@ -309,7 +311,16 @@ void rxdp_timers_stop_sync(struct rxdp_qp *qp);
 void rxdp_timers_shutdown(struct rxdp_qp *qp);
 
 /* rxdp_maps.c: the QP table of the XDP program */
-int rxdp_maps_bind(struct rxdp_dev *rdev, struct bpf_map *map);
+/* the maps of the QP table, as the module binds them */
+enum rxdp_map_kind {
+	RXDP_BIND_QP_TABLE,
+	RXDP_BIND_QP_SLOTS,
+	RXDP_BIND_KINDS
+};
+
+int rxdp_maps_bind(struct rxdp_dev *rdev, enum rxdp_map_kind kind,
+		   struct bpf_map *map);
+bool rxdp_maps_uses(struct rxdp_dev *rdev, struct bpf_map *map);
 void rxdp_maps_unbind(struct rxdp_dev *rdev);
 void rxdp_maps_qp_sync(struct rxdp_qp *qp, bool remove);
 void rxdp_maps_qp_counters(struct rxdp_qp *qp);

@@ -121,7 +121,7 @@ bool rxdp_dev_uses_map(struct rxdp_dev *rdev, struct bpf_map *map)
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(other, &rxdp_devices, list)
-		if (other != rdev && rcu_access_pointer(other->qp_table) == map)
+		if (other != rdev && rxdp_maps_uses(other, map))
 			used = true;
 	rcu_read_unlock();
 	return used;

@@ -2,7 +2,7 @@
 /*
  * kfuncs: the XDP program hands packets to QPs through rxdp_xdp_steer(),
  * and the loader hands the QP table to the module through a syscall
- * program calling rxdp_bind_qp_table().
+ * program calling rxdp_bind_qp_table() and rxdp_bind_qp_slots().
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -49,15 +49,8 @@ __bpf_kfunc int rxdp_xdp_steer(struct xdp_md *ctx, struct rxdp_rx_info *info,
 	return err;
 }
 
-/**
- * rxdp_bind_qp_table - give the module the QP table of an interface
- * @ifindex: the interface, in the caller's network namespace
- * @qp_table__map: the pinned qp_table map
- *
- * Return: 0, -ENODEV when the interface has no rxdp device, -EINVAL for a
- * map of another layout.
- */
-__bpf_kfunc int rxdp_bind_qp_table(u32 ifindex, void *qp_table__map)
+/* Bind map, of kind, to the rxdp device on ifindex. */
+static int rxdp_bind(u32 ifindex, enum rxdp_map_kind kind, struct bpf_map *map)
 {
 	struct net_device *ndev;
 	struct rxdp_dev *rdev;
@@ -75,9 +68,40 @@ __bpf_kfunc int rxdp_bind_qp_table(u32 ifindex, void *qp_table__map)
 	dev_put(ndev);
 	if (!rdev)
 		return -ENODEV;
-	err = rxdp_maps_bind(rdev, qp_table__map);
+	err = rxdp_maps_bind(rdev, kind, map);
 	ib_device_put(&rdev->ib_dev);
 	return err;
+}
+
+/*
+ * One map a kfunc: the 6.12 verifier dereferences a NULL btf_record when
+ * a second __map argument follows a first one (check_kfunc_args(), its
+ * bpf_wq check), so the two maps of the QP table come one call each.
+ */
+
+/**
+ * rxdp_bind_qp_table - give the module the qp_table of an interface
+ * @ifindex: the interface, in the caller's network namespace
+ * @qp_table__map: the pinned qp_table map
+ *
+ * Return: 0, -ENODEV when the interface has no rxdp device, -EINVAL for a
+ * map of another layout, -EBUSY for a map another device has.
+ */
+__bpf_kfunc int rxdp_bind_qp_table(u32 ifindex, void *qp_table__map)
+{
+	return rxdp_bind(ifindex, RXDP_BIND_QP_TABLE, qp_table__map);
+}
+
+/**
+ * rxdp_bind_qp_slots - give the module the qp_slots of an interface
+ * @ifindex: the interface, in the caller's network namespace
+ * @qp_slots__map: the pinned qp_slots map
+ *
+ * Return: as rxdp_bind_qp_table().
+ */
+__bpf_kfunc int rxdp_bind_qp_slots(u32 ifindex, void *qp_slots__map)
+{
+	return rxdp_bind(ifindex, RXDP_BIND_QP_SLOTS, qp_slots__map);
 }
 
 __bpf_kfunc_end_defs();
@@ -93,6 +117,7 @@ static const struct btf_kfunc_id_set rxdp_xdp_kfuncs = {
 
 BTF_KFUNCS_START(rxdp_syscall_kfunc_ids)
 BTF_ID_FLAGS(func, rxdp_bind_qp_table, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, rxdp_bind_qp_slots, KF_SLEEPABLE)
 BTF_KFUNCS_END(rxdp_syscall_kfunc_ids)
 
 static const struct btf_kfunc_id_set rxdp_syscall_kfuncs = {

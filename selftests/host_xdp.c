@@ -25,6 +25,7 @@
 #include <uapi/rxdp.h>
 #include "rxdp.skel.h"
 #include "roce_frame.h"
+#include "qp_maps.h"
 
 /* ---- wire format constants, independent of bpf/ --------------------- */
 
@@ -113,6 +114,7 @@ static const struct opcode opcodes[] = {
 _Static_assert(sizeof(struct rxdp_qp_entry) == 96, "qp_table value");
 _Static_assert(offsetof(struct rxdp_qp_entry, rx_packets) == 64,
 	       "XDP-written counters start the second cache line");
+_Static_assert(sizeof(struct rxdp_qp_slot) == 16, "qp_slots value");
 _Static_assert(sizeof(struct rxdp_dev_config) == 88, "dev_config value");
 _Static_assert(sizeof(struct rxdp_rx_info) == 32, "steer kfunc argument");
 
@@ -400,7 +402,7 @@ static void build_roce(struct frame *f, const struct spec *s)
 /* The loaded program and its maps, as each fixture has them. */
 struct xdp_env {
 	struct rxdp_bpf *skel;
-	int prog, qp_map, cfg_map, cnt_map;
+	int prog, qp_map, slot_map, cfg_map, cnt_map;
 	int ncpus;
 	struct rxdp_dev_config cfg;
 };
@@ -438,6 +440,23 @@ static void __attribute__((constructor)) load_program(void)
 	skel = rxdp_bpf__open_and_load();
 }
 
+/* Every slot of qp_slots free again, in one system call. */
+static int clear_slots(struct xdp_env *x)
+{
+	static struct rxdp_qp_slot zero[RXDP_QP_SLOTS];
+	static uint32_t keys[RXDP_QP_SLOTS];
+	uint32_t i, n = RXDP_QP_SLOTS;
+
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	return bpf_map_update_batch(x->slot_map, keys, zero, &n, NULL);
+}
+
+static int put_qp(struct xdp_env *x, const struct rxdp_qp_entry *e)
+{
+	return rxdp_put_qp(x->qp_map, x->slot_map, e);
+}
+
 /*
  * Empty the QP table; configure the device: active, ICRC checked.
  * False when the test cannot go on (failed or skipped).
@@ -453,15 +472,18 @@ static bool env_setup(struct __test_metadata *_metadata, struct xdp_env *x)
 	x->skel = skel;
 	x->prog = bpf_program__fd(x->skel->progs.rxdp_rx);
 	x->qp_map = bpf_map__fd(x->skel->maps.qp_table);
+	x->slot_map = bpf_map__fd(x->skel->maps.qp_slots);
 	x->cfg_map = bpf_map__fd(x->skel->maps.dev_config);
 	x->cnt_map = bpf_map__fd(x->skel->maps.rx_counters);
 	x->ncpus = libbpf_num_possible_cpus();
 	ASSERT_GT(x->ncpus, 0);
 	while (!bpf_map_get_next_key(x->qp_map, NULL, &key))
 		ASSERT_EQ(0, bpf_map_delete_elem(x->qp_map, &key));
+	ASSERT_EQ(0, clear_slots(x)) TH_LOG("qp_slots: %s", strerror(errno));
 
 	/* the map names are part of the interface: rxdpctl pins by them */
 	EXPECT_STREQ(RXDP_MAP_QP_TABLE, bpf_map__name(x->skel->maps.qp_table));
+	EXPECT_STREQ(RXDP_MAP_QP_SLOTS, bpf_map__name(x->skel->maps.qp_slots));
 	EXPECT_STREQ(RXDP_MAP_DEV_CONFIG,
 		     bpf_map__name(x->skel->maps.dev_config));
 	EXPECT_STREQ(RXDP_MAP_COUNTERS,
@@ -625,8 +647,7 @@ FIXTURE_SETUP(rx)
 		if (!e.dev_index)
 			e.dev_index = DEV_INDEX;
 		e.port = 1;
-		ASSERT_EQ(0, bpf_map_update_elem(self->x.qp_map, &e.qpn, &e,
-						 BPF_NOEXIST));
+		ASSERT_EQ(0, put_qp(&self->x, &e));
 	}
 }
 
@@ -1195,6 +1216,44 @@ TEST_F(rx, unknown_qp)
 	RUN(&frame, RXDP_CNT_UNKNOWN_QP, 0);
 }
 
+/*
+ * A QP is found by its slot, the low 16 bits of its number: another
+ * number with the same slot is not that QP, and moves nothing of it.
+ */
+TEST_F(rx, slot_of_other_number)
+{
+	static const uint32_t qpns[] = {
+		QP_RC ^ RXDP_QP_SLOTS, QP_RC | 0xff0000, QP_HIGH & 0xffff,
+		QP_GSI | RXDP_QP_SLOTS,
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(qpns); i++) {
+		build_roce(&frame, &SPEC(variant, .qpn = qpns[i]));
+		RUN(&frame, RXDP_CNT_UNKNOWN_QP, 0);
+	}
+}
+
+/*
+ * What the program checks comes from the slot alone: a QP that has no
+ * qp_table entry (the module could not add one) still receives, and a
+ * drop for it is counted by its reason only.
+ */
+TEST_F(rx, slot_without_table_entry)
+{
+	struct rxdp_qp_entry e = {
+		.qpn = 0x000031, .state = RXDP_QPS_RTS, .type = RXDP_QPT_RC,
+		.port = 1, .dev_index = DEV_INDEX,
+	};
+
+	ASSERT_EQ(0, put_qp(&self->x, &e));
+	ASSERT_EQ(0, bpf_map_delete_elem(self->x.qp_map, &e.qpn));
+	build_roce(&frame, &SPEC(variant, .qpn = e.qpn));
+	RUN(&frame, RXDP_CNT_DELIVERED, 0);
+	build_roce(&frame, &SPEC(variant, .qpn = e.qpn, .opcode = 0x64));
+	RUN(&frame, RXDP_CNT_BAD_OPCODE, 0);
+}
+
 TEST_F(rx, wrong_qp_state)
 {
 	static const uint32_t qpns[] = { QP_RESET, QP_INIT, QP_ERR };
@@ -1399,7 +1458,6 @@ static uint32_t add_capture_qp(struct __test_metadata *_metadata,
 		.port = 1,
 		.dev_index = DEV_INDEX,
 	};
-	int err;
 
 	EXPECT_NE(NULL, op) TH_LOG("opcode %#x", bth[0]);
 	if (!op)
@@ -1407,8 +1465,7 @@ static uint32_t add_capture_qp(struct __test_metadata *_metadata,
 	e.type = op->qpt;
 	if (op->hdrs[0] == X_DETH)
 		e.qkey = get16(f->b + f->ext) << 16 | get16(f->b + f->ext + 2);
-	err = bpf_map_update_elem(x->qp_map, &e.qpn, &e, BPF_NOEXIST);
-	EXPECT_TRUE(!err || errno == EEXIST);
+	EXPECT_EQ(0, put_qp(x, &e));
 	return e.qpn;
 }
 

@@ -70,8 +70,8 @@ static int our_maps(void)
 	char out[64];
 
 	sh_out(out, sizeof(out), "bpftool map show | grep -c -E "
-	       "'name (%s|%s|%s) '", RXDP_MAP_QP_TABLE, RXDP_MAP_DEV_CONFIG,
-	       RXDP_MAP_COUNTERS);
+	       "'name (%s|%s|%s|%s) '", RXDP_MAP_QP_TABLE, RXDP_MAP_QP_SLOTS,
+	       RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS);
 	return atoi(out);
 }
 
@@ -81,9 +81,10 @@ static void check_attached(struct __test_metadata *_metadata, const char *pre,
 			   const char *mode)
 {
 	static const char *const maps[] = { RXDP_MAP_QP_TABLE,
-		RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS };
+		RXDP_MAP_QP_SLOTS, RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS };
 	struct rxdp_dev_config cfg;
 	struct rxdp_qp_entry e;
+	struct rxdp_qp_slot s;
 	char out[OUT_LEN], want[128];
 	size_t i;
 	int fd;
@@ -132,6 +133,11 @@ static void check_attached(struct __test_metadata *_metadata, const char *pre,
 	EXPECT_EQ(RXDP_QPT_GSI, e.type);
 	EXPECT_EQ(RXDP_QPS_RTS, e.state);
 	EXPECT_EQ(cfg.dev_index, e.dev_index);
+	ASSERT_EQ(0, pinned_qp_slot(ifname, 1, &s));
+	EXPECT_EQ(1, s.qpn);
+	EXPECT_EQ(RXDP_QPT_GSI, s.type);
+	EXPECT_EQ(RXDP_QPS_RTS, s.state);
+	EXPECT_EQ(cfg.dev_index, s.dev_index);
 
 	/* status tells it all */
 	ASSERT_EQ(0, ctl(pre, out, NULL, "status"));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The XDP receive path as the verbs see it: the QP table that rxdpctl
- * pinned follows every QP through its states (the module writes it), and
+ * pinned (qp_table, and the QP's slot in qp_slots) follows every QP
+ * through its states (the module writes it), and
  * RoCEv2 packets sent by rdma_rxe over a veth are delivered to rxdp QPs
  * that receive, or dropped with the counter of their reason; UD messages
  * land in the receive buffers of the rxdp QP (or its SRQ) and complete.
@@ -203,6 +204,7 @@ FIXTURE_TEARDOWN(table)
 TEST_F(table, gsi_qp1)
 {
 	struct rxdp_qp_entry e;
+	struct rxdp_qp_slot s;
 
 	ASSERT_EQ(0, pinned_qp_entry(XDP_IF, 1, &e));
 	EXPECT_EQ(1, e.qpn);
@@ -211,12 +213,26 @@ TEST_F(table, gsi_qp1)
 	EXPECT_EQ(RXDP_GSI_QKEY, e.qkey);
 	EXPECT_EQ(1, e.port);
 	EXPECT_EQ(xdp_dev_index(), (int)e.dev_index);
+
+	/* slot 1 is QP1's; slot 0 (QP0, not on RoCE) stays free */
+	ASSERT_EQ(0, pinned_qp_slot(XDP_IF, 1, &s));
+	EXPECT_EQ(1, s.qpn);
+	EXPECT_EQ(RXDP_QPT_GSI, s.type);
+	EXPECT_EQ(RXDP_QPS_RTS, s.state);
+	EXPECT_EQ(RXDP_GSI_QKEY, s.qkey);
+	ASSERT_EQ(0, pinned_qp_slot(XDP_IF, 0, &s));
+	EXPECT_EQ(0, s.type);
 }
 
-/* The entry of qp says type and state (and its number). */
+/*
+ * The entry of qp says type and state (and its number), and so does its
+ * slot in qp_slots, with the fields the XDP program checks.
+ */
 static void expect_entry(struct __test_metadata *_metadata, struct ibv_qp *qp,
 			 int state, struct rxdp_qp_entry *e)
 {
+	struct rxdp_qp_slot s;
+
 	ASSERT_EQ(0, pinned_qp_entry(XDP_IF, qp->qp_num, e))
 		TH_LOG("QP %u not in the table in %s", qp->qp_num,
 		       qp_state_name(state));
@@ -227,6 +243,15 @@ static void expect_entry(struct __test_metadata *_metadata, struct ibv_qp *qp,
 					   qp_state_name(state),
 					   qp_state_name(e->state));
 	EXPECT_EQ(xdp_dev_index(), (int)e->dev_index);
+	EXPECT_EQ(RXDP_QP_SLOT(qp->qp_num), e->slot);
+
+	ASSERT_EQ(0, pinned_qp_slot(XDP_IF, qp->qp_num, &s));
+	EXPECT_EQ(e->qpn, s.qpn);
+	EXPECT_EQ(e->type, s.type);
+	EXPECT_EQ(e->state, s.state);
+	EXPECT_EQ(e->pkey_index, s.pkey_index);
+	EXPECT_EQ(e->qkey, s.qkey);
+	EXPECT_EQ(e->dev_index, s.dev_index);
 }
 
 TEST_F(table, follows_every_state)
@@ -234,6 +259,7 @@ TEST_F(table, follows_every_state)
 	static const enum ibv_qp_type types[] = { IBV_QPT_RC, IBV_QPT_UC,
 						  IBV_QPT_UD };
 	struct rxdp_qp_entry e;
+	struct rxdp_qp_slot s;
 	struct ibv_qp *qp;
 	uint32_t qpn;
 	size_t i;
@@ -269,6 +295,9 @@ TEST_F(table, follows_every_state)
 		ASSERT_EQ(0, ibv_destroy_qp(qp));
 		EXPECT_NE(0, pinned_qp_entry(XDP_IF, qpn, &e))
 			TH_LOG("QP %u still in the table after destroy", qpn);
+		ASSERT_EQ(0, pinned_qp_slot(XDP_IF, qpn, &s));
+		EXPECT_EQ(0, s.type) TH_LOG("slot of QP %u still taken", qpn);
+		EXPECT_EQ(0, s.qpn);
 	}
 }
 
@@ -284,6 +313,8 @@ FIXTURE_VARIANT(rx) {
 	enum ibv_qp_type type;
 	enum ibv_qp_state state;	/* of the rxdp QP */
 	bool unknown_qpn;		/* send to DEAD_QPN instead */
+	bool slot_twin;			/* ... to the QPN that shares the
+					 * QP's slot, not DEAD_QPN */
 	uint32_t qkey;			/* UD: what the packet carries */
 	int counter;			/* the one the packet moves */
 	uint32_t len;			/* payload; 0: MSG_LEN */
@@ -312,6 +343,16 @@ FIXTURE_VARIANT_ADD(rx, uc_to_rtr) {
 FIXTURE_VARIANT_ADD(rx, ud_unknown_qpn) {
 	.type = IBV_QPT_UD, .state = IBV_QPS_RTR, .qkey = UD_QKEY,
 	.unknown_qpn = true, .counter = RXDP_CNT_UNKNOWN_QP,
+};
+FIXTURE_VARIANT_ADD(rx, ud_slot_twin) {
+	.type = IBV_QPT_UD, .state = IBV_QPS_RTR, .qkey = UD_QKEY,
+	.unknown_qpn = true, .slot_twin = true,
+	.counter = RXDP_CNT_UNKNOWN_QP,
+};
+FIXTURE_VARIANT_ADD(rx, rc_slot_twin) {
+	.type = IBV_QPT_RC, .state = IBV_QPS_RTR,
+	.unknown_qpn = true, .slot_twin = true,
+	.counter = RXDP_CNT_UNKNOWN_QP,
 };
 FIXTURE_VARIANT_ADD(rx, ud_to_init) {
 	.type = IBV_QPT_UD, .state = IBV_QPS_INIT, .qkey = UD_QKEY,
@@ -420,7 +461,8 @@ TEST_F_TIMEOUT(rx, counted, 120)
 	ASSERT_EQ(variant->state, e0.state);
 
 	/* the rxe QP, sending to it (RC/UC: connected to it) */
-	dqpn = variant->unknown_qpn ? DEAD_QPN : xqp->qp_num;
+	dqpn = variant->slot_twin ? xqp->qp_num ^ RXDP_QP_SLOTS :
+	       variant->unknown_qpn ? DEAD_QPN : xqp->qp_num;
 	ASSERT_EQ(0, qp_to_init(&self->r, rqp));
 	ASSERT_EQ(0, to_rtr_towards(&self->r, rqp, &self->x.gid, dqpn, 0x200));
 	ASSERT_EQ(0, qp_to_rts(&self->r, rqp));

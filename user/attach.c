@@ -10,7 +10,8 @@
  *                     passes everything until dev_config says ACTIVE
  *   3. RDMA device    RDMA netlink NEWLINK, "rxdp" link on the interface
  *   4. dev_config     ifindex, device index, MTU, P_Key table
- *   5. binding        a syscall program hands qp_table to the module
+ *   5. binding        a syscall program hands qp_table and qp_slots to
+ *                     the module
  *   6. ACTIVE         the XDP program starts judging RoCE packets
  */
 #include <errno.h>
@@ -47,6 +48,7 @@ static struct rxdp_bpf *open_xdp_obj(struct bpf_map *maps[PIN_N])
 		return NULL;
 	}
 	maps[PIN_QP_TABLE] = skel->maps.qp_table;
+	maps[PIN_QP_SLOTS] = skel->maps.qp_slots;
 	maps[PIN_DEV_CONFIG] = skel->maps.dev_config;
 	maps[PIN_COUNTERS] = skel->maps.rx_counters;
 	return skel;
@@ -466,9 +468,12 @@ int cmd_attach(int argc, char **argv)
 	err = bpf_map__reuse_fd(bind->maps.qp_table,
 				bpf_map__fd(skel->maps.qp_table));
 	if (!err)
+		err = bpf_map__reuse_fd(bind->maps.qp_slots,
+					bpf_map__fd(skel->maps.qp_slots));
+	if (!err)
 		err = bind_bpf__load(bind);
 	if (err) {
-		fail("cannot load the program that hands qp_table to rxdp: "
+		fail("cannot load the program that hands the QP table to rxdp: "
 		     "%s; is the rxdp module of this build loaded?",
 		     strerror(-err));
 		goto err_xdp;
@@ -497,12 +502,12 @@ int cmd_attach(int argc, char **argv)
 	err = bpf_prog_test_run_opts(bpf_program__fd(bind->progs.rxdp_bind),
 				     &run);
 	if (err) {
-		fail("cannot run the program that hands qp_table to rxdp: %s",
+		fail("cannot run the program that hands the QP table to rxdp: %s",
 		     strerror(errno));
 		goto err_link;
 	}
 	if ((int)run.retval) {
-		fail("rxdp refused the qp_table of %s: %s", ifname,
+		fail("rxdp refused the QP table of %s: %s", ifname,
 		     strerror(-(int)run.retval));
 		goto err_link;
 	}
@@ -639,7 +644,7 @@ int cmd_detach(int argc, char **argv)
 		write_config(cfg_fd, &cfg);
 		close(cfg_fd);
 	}
-	/* 5.-3. the device; the module lets go of qp_table with it */
+	/* 5.-3. the device; the module lets go of the QP table with it */
 	if (dev_here) {
 		err = rdma_nl_link_del(cfg.dev_index);
 		if (err && err != -ENODEV && err != -EINVAL)

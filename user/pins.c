@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The pinned maps of rxdpctl: RXDP_PIN_DIR/<ifname>/{qp_table,dev_config,
- * rx_counters}, where to find the BPF file system, layout checks.
+ * The pinned maps of rxdpctl: RXDP_PIN_DIR/<ifname>/{qp_table,qp_slots,
+ * dev_config,rx_counters}, where to find the BPF file system, layout
+ * checks.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 
 struct map_spec pin_specs[PIN_N] = {
 	[PIN_QP_TABLE]	 = { .name = RXDP_MAP_QP_TABLE },
+	[PIN_QP_SLOTS]	 = { .name = RXDP_MAP_QP_SLOTS },
 	[PIN_DEV_CONFIG] = { .name = RXDP_MAP_DEV_CONFIG },
 	[PIN_COUNTERS]	 = { .name = RXDP_MAP_COUNTERS },
 };

@@ -31,6 +31,7 @@ bool failed(void);
 
 enum rxdp_pin_map {
 	PIN_QP_TABLE,
+	PIN_QP_SLOTS,
 	PIN_DEV_CONFIG,
 	PIN_COUNTERS,
 	PIN_N

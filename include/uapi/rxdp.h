@@ -85,18 +85,18 @@ enum rxdp_qp_type {
  * changes the lifecycle fields in place as the QP moves through its
  * states, and deletes the entry when the QP is destroyed.  It is the only
  * writer of the lifecycle fields; it must not replace a live entry
- * wholesale, which would lose rx_drops.  The XDP program reads the
- * lifecycle fields and only adds to rx_drops, atomically.  User space only
- * reads.
+ * wholesale, which would lose rx_drops.  The XDP program only adds to
+ * rx_drops, atomically, for a packet it drops once its QP is known; the
+ * fields it checks on every packet it reads from qp_slots.  User space
+ * only reads.
  *
  * rx_packets and rx_bytes count what the module's responder took off the
  * QP's receive queue; the module stores its running totals there after
  * each batch, so the XDP program does no shared-cache-line atomics for a
  * delivered packet (the module counts it anyway).
  *
- * 96 bytes: the lifecycle fields the XDP program reads on every packet
- * fill the first cache line, the counters the second, so that counting
- * does not disturb the readers.
+ * 96 bytes: the lifecycle fields fill the first cache line, the counters
+ * the second.
  */
 struct rxdp_qp_entry {
 	/* written by the module */
@@ -112,7 +112,7 @@ struct rxdp_qp_entry {
 				 * the responder judges sequence itself */
 	__u32	qkey;		/* UD/GSI: the Q_Key packets must carry */
 	__u32	dev_index;	/* ib_device index of the owning device */
-	__u32	slot;		/* owner slot, handed back to the steer kfunc */
+	__u32	slot;		/* RXDP_QP_SLOT(qpn): its entry in qp_slots */
 	__u64	reserved[4];	/* zero; room for the module */
 
 	/* written by the module: its totals, stored after each batch */
@@ -121,6 +121,30 @@ struct rxdp_qp_entry {
 	/* written by the XDP program, atomic adds only */
 	__u64	rx_drops;	/* packets for the QP dropped after lookup */
 	__u64	reserved_cnt[1];
+};
+
+/*
+ * qp_slots: an array map indexed by RXDP_QP_SLOT(QPN), value this struct:
+ * what the XDP program checks of the QP a packet is for, in one array
+ * look-up.  qp_table, keyed by QPN, is the QP table users read; a hash
+ * look-up in it costs more than the rest of the program's fast path, so
+ * the program reads this copy of its receive fields instead (and
+ * qp_table only to count a drop).
+ *
+ * Written by the module alone, in the same place and order as qp_table:
+ * a QP's entry is filled when it gets its number and follows its state;
+ * type is written last when a slot is taken and cleared first when it is
+ * given up.  An entry is the packet's QP when type is not 0 and qpn is
+ * the packet's; anything else is an unknown QP.  The module checks the
+ * QPN again when it takes the packet.
+ */
+struct rxdp_qp_slot {
+	__u32	qpn;		/* the QP in the slot */
+	__u8	state;		/* enum rxdp_qp_state */
+	__u8	type;		/* enum rxdp_qp_type; 0: the slot is free */
+	__u16	pkey_index;	/* index of the QP's P_Key in dev_config */
+	__u32	qkey;		/* UD/GSI: the Q_Key packets must carry */
+	__u32	dev_index;	/* ib_device index of the owning device */
 };
 
 /*
@@ -211,7 +235,7 @@ enum {
  */
 struct rxdp_rx_info {
 	__u32	qpn;		/* destination QP */
-	__u32	slot;		/* the entry's owner slot */
+	__u32	slot;		/* RXDP_QP_SLOT(qpn) */
 	__u32	psn;		/* BTH PSN */
 	__u32	flags;		/* RXDP_RX_F_* */
 	__u16	l3_off;		/* IP header */

@@ -1054,6 +1054,18 @@ int pinned_qp_entry(const char *ifname, uint32_t qpn, struct rxdp_qp_entry *e)
 	return ret;
 }
 
+int pinned_qp_slot(const char *ifname, uint32_t qpn, struct rxdp_qp_slot *s)
+{
+	int fd = pinned_map_fd(ifname, RXDP_MAP_QP_SLOTS), ret;
+	uint32_t slot = RXDP_QP_SLOT(qpn);
+
+	if (fd < 0)
+		return -1;
+	ret = bpf_map_lookup_elem(fd, &slot, s) ? -1 : 0;
+	close(fd);
+	return ret;
+}
+
 int pinned_dev_config(const char *ifname, struct rxdp_dev_config *cfg)
 {
 	int fd = pinned_map_fd(ifname, RXDP_MAP_DEV_CONFIG), ret;

@@ -277,6 +277,8 @@ bool pin_dir_present(const char *ifname);
 int pinned_map_fd(const char *ifname, const char *map);
 /* The qp_table entry of qpn: 0, or -1 when there is none (or no map). */
 int pinned_qp_entry(const char *ifname, uint32_t qpn, struct rxdp_qp_entry *e);
+/* The qp_slots entry of qpn's slot, whoever has it: 0, or -1 (no map). */
+int pinned_qp_slot(const char *ifname, uint32_t qpn, struct rxdp_qp_slot *s);
 /* The single dev_config entry: 0 or -1. */
 int pinned_dev_config(const char *ifname, struct rxdp_dev_config *cfg);
 /* rx_counters summed over the CPUs: 0 or -1. */
