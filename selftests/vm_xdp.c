@@ -865,7 +865,7 @@ static void module_checks_icrc(struct __test_metadata *_metadata,
 {
 	static uint8_t f[ROCE_FRAME_MAX];
 	uint64_t before[RXDP_CNT_MAX], after[RXDP_CNT_MAX];
-	struct roce_ud u = {
+	struct roce_send u = {
 		.ipv6 = ipv6,
 		.saddr = ntohl(inet_addr(RXE_ADDR)),
 		.daddr = ntohl(inet_addr(XDP_ADDR)),
@@ -877,7 +877,7 @@ static void module_checks_icrc(struct __test_metadata *_metadata,
 		.payload = self->r.buf,
 		.len = 48,
 	};
-	uint8_t *ip = f + ROCE_UD_L3, *grh = self->x.buf;
+	uint8_t *ip = f + ROCE_L3, *grh = self->x.buf;
 	struct ibv_wc wc;
 	size_t len;
 
@@ -886,7 +886,7 @@ static void module_checks_icrc(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, mac_of("", RXE_IF, u.smac));
 	ASSERT_EQ(0, mac_of(IN_NS, XDP_IF, u.dmac));
 	u.dqpn = self->xqp->qp_num;
-	len = roce_ud_frame(f, &u);
+	len = roce_send_frame(f, &u);
 	ASSERT_NE(0, len);
 
 	ASSERT_EQ(0, inject(f, len));
@@ -922,7 +922,7 @@ static void module_checks_icrc(struct __test_metadata *_metadata,
 	f[len - 1] ^= 0x01;			/* the ICRC */
 	ASSERT_EQ(0, inject(f, len));
 	f[len - 1] ^= 0x01;
-	f[roce_ud_payload(&u) + 5] ^= 0x10;	/* the payload */
+	f[roce_send_payload(&u) + 5] ^= 0x10;	/* the payload */
 	ASSERT_EQ(0, inject(f, len));
 	EXPECT_TRUE(WAIT_UNTIL(!pinned_counters(XDP_IF, after) &&
 			       after[RXDP_CNT_BAD_ICRC] >=

@@ -2,26 +2,32 @@
 /*
  * bench-xdp: what the rxdp XDP program costs per packet.
  *
- * Runs the program on a RoCEv2 UD SEND_ONLY to QP1 through
- * BPF_PROG_TEST_RUN with a repeat count, next to a program that only
- * returns XDP_DROP, for payloads of 64 B, 1 KiB and 4 KiB, with the ICRC
- * check off and on; prints ns per packet, the ratio to XDP_DROP and the
- * ICRC's share.  Maps are the program's own (nothing is pinned), so it runs
- * next to attached devices without touching them.
+ * Runs the program through BPF_PROG_TEST_RUN with a repeat count on two
+ * RoCEv2 SEND frames, an RC SEND_ONLY to an RC QP and a UD SEND_ONLY to
+ * QP1, next to a program that only returns XDP_DROP, for payloads of
+ * 64 B, 1 KiB and 4 KiB, with the ICRC check off and on; prints ns per
+ * packet, XDP_DROP's, the ratio of the two and the ICRC's share.  Maps
+ * are the program's own (nothing is pinned), so it runs next to attached
+ * devices without touching them.
  *
  * The time is the wall clock around each test run divided by its repeat
  * count, not the kernel's own average: that is a whole number of ns,
  * too coarse next to the few ns of XDP_DROP (4 or 5 moves the ratio by
  * a quarter).  Over millions of repeats the fixed cost of a run (system
  * call and set-up, some 0.5 ms) is lost in the noise; preemption is not,
- * which is what taking the best round is for.
+ * which is what taking the best round is for.  Every round times XDP_DROP
+ * right before the program, and the ratio is the median of the rounds'
+ * ratios: on a shared machine two figures taken seconds apart differ by
+ * a quarter or more, two taken back to back mostly move together.
  *
  * Where the rxdp module is loaded the steer kfunc runs too: by default the
  * frame "arrives" on lo, which has no rxdp device (the kfunc's cost up to
  * its device lookup); with --ifname IF on an interface with an rxdp device
  * it is queued to that device's QP1 (copy and all, until the queue is
- * full).  Without the module the kfunc is compiled out.  The outcome
- * column names the counter the frames moved: compare rows with the same.
+ * full; the device has no QP of the RC frame's number, so the kfunc
+ * refuses that one).  Without the module the kfunc is compiled out.  The
+ * outcome column names the counter the frames moved: compare rows with
+ * the same.
  *
  * A queue that is full refuses frames before copying them, so a long run
  * on such an interface mostly times the refusal.  --batch N runs N frames
@@ -56,12 +62,15 @@
 #include <uapi/rxdp.h>
 #include "rxdp.skel.h"
 #include "roce_frame.h"
+#include "qp_maps.h"
 
 #define QPN		1		/* QP1: every rxdp device has it */
+#define RC_QPN		0x000012
 #define DEV_INDEX	0x7fff		/* any: the program only compares */
 #define FRAME_MAX	(4096 + 256)
 #define BATCH_MAX	255		/* below the depth of a QP's queue */
 #define BATCH_PAUSE_US	50000		/* for the module to drain it */
+#define MAX_ROUNDS	100
 
 static const char *const counter_names[RXDP_CNT_MAX] = RXDP_COUNTER_NAMES;
 
@@ -85,18 +94,19 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 /* ---- the frame ---------------------------------------------------------- */
 
 /*
- * Ethernet, IPv4, UDP to 4791, BTH (SEND_ONLY UD to QPN), DETH, payload,
- * ICRC.  Returns the frame's length.
+ * Ethernet, IPv4, UDP to 4791, BTH (SEND_ONLY: RC to RC_QPN, else UD to
+ * QPN), DETH for UD, payload, ICRC.  Returns the frame's length.
  */
-static size_t build_frame(uint8_t *f, size_t payload)
+static size_t build_frame(uint8_t *f, bool rc, size_t payload)
 {
 	static uint8_t data[FRAME_MAX];
-	struct roce_ud u = {
+	struct roce_send u = {
+		.rc = rc,
 		.dmac = { 0x02, 0, 0, 0, 0, 0x02 },
 		.smac = { 0x02, 0, 0, 0, 0, 0x01 },
 		.saddr = 0x0a4e0001,
 		.daddr = 0x0a4e0002,
-		.dqpn = QPN,
+		.dqpn = rc ? RC_QPN : QPN,
 		.sqpn = 0x42,
 		.qkey = RXDP_GSI_QKEY,
 		.psn = 0x123456,
@@ -108,7 +118,7 @@ static size_t build_frame(uint8_t *f, size_t payload)
 
 	for (i = 0; i < payload && i < sizeof(data); i++)
 		data[i] = i * 7;
-	return roce_ud_frame(f, &u);
+	return roce_send_frame(f, &u);
 }
 
 /* ---- running -------------------------------------------------------- */
@@ -120,6 +130,7 @@ struct bench {
 	long		time_ms;	/* per measurement */
 	int		rounds;		/* measurements, the best counts */
 	int		batch;		/* frames per run, 0: time_ms worth */
+	bool		module_icrc;	/* the module checks the ICRC */
 };
 
 static int load_drop(void)
@@ -178,40 +189,85 @@ static double run_once(const struct bench *b, int fd, uint8_t *frame,
 }
 
 /*
- * Best of the rounds, each about time_ms long.  The repeat count comes
- * from the kernel's figure for a short run: the wall clock of one that
- * short is mostly the fixed cost of a run.
+ * Repeats for a run of about time_ms, from the kernel's figure for a short
+ * run: the wall clock of one that short is mostly the fixed cost of a run.
  */
-static double measure(const struct bench *b, int fd, uint8_t *frame,
-		      size_t len, __u32 *verdict)
+static __u32 repeats(const struct bench *b, int fd, uint8_t *frame,
+		     size_t len)
 {
-	double ns, best = 0;
-	__u32 kernel_ns;
+	__u32 kernel_ns, verdict;
 	long repeat;
-	int i;
 
-	if (b->batch) {
-		for (i = 0; i < b->rounds; i++) {
-			usleep(BATCH_PAUSE_US);
-			run_once(b, fd, frame, len, b->batch, verdict,
-				 &kernel_ns);
-			if (!i || kernel_ns < best)
-				best = kernel_ns;
-		}
-		return best;
-	}
-	run_once(b, fd, frame, len, 1000, verdict, &kernel_ns);
+	run_once(b, fd, frame, len, 1000, &verdict, &kernel_ns);
 	repeat = kernel_ns ? (long)(b->time_ms * 1e6 / kernel_ns) : 1000000;
 	if (repeat < 100)
 		repeat = 100;
 	if (repeat > 10000000)
 		repeat = 10000000;
-	for (i = 0; i < b->rounds; i++) {
-		ns = run_once(b, fd, frame, len, repeat, verdict, &kernel_ns);
-		if (!i || ns < best)
-			best = ns;
+	return repeat;
+}
+
+/* What measure() finds: best times, and the ratio of the two. */
+struct timing {
+	double	ns;		/* the program's best */
+	double	drop_ns;	/* XDP_DROP's best */
+	double	ratio;		/* median of the rounds' ratios */
+	__u32	verdict;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The program on the frame, rounds times, each round timing XDP_DROP on
+ * the same frame right before it.  Two figures timed seconds apart on a
+ * shared machine differ by a quarter or more; two taken back to back
+ * mostly move together, so the median of the rounds' ratios is what the
+ * ratio column shows.  With batch the time is the kernel's figure for
+ * batch frames, as a short run's wall clock is mostly system call.
+ */
+static void measure(const struct bench *b, int fd, uint8_t *frame,
+		    size_t len, struct timing *t)
+{
+	double ratio[MAX_ROUNDS], ns, drop_ns;
+	__u32 kernel_ns, verdict, rep = 0, drop_rep = 0;
+	int i;
+
+	if (!b->batch) {
+		rep = repeats(b, fd, frame, len);
+		drop_rep = repeats(b, b->drop_fd, frame, len);
 	}
-	return best;
+	for (i = 0; i < b->rounds; i++) {
+		if (b->batch) {
+			usleep(BATCH_PAUSE_US);
+			run_once(b, b->drop_fd, frame, len, b->batch, &verdict,
+				 &kernel_ns);
+			drop_ns = kernel_ns;
+			usleep(BATCH_PAUSE_US);
+			run_once(b, fd, frame, len, b->batch, &t->verdict,
+				 &kernel_ns);
+			ns = kernel_ns;
+		} else {
+			drop_ns = run_once(b, b->drop_fd, frame, len, drop_rep,
+					   &verdict, &kernel_ns);
+			ns = run_once(b, fd, frame, len, rep, &t->verdict,
+				      &kernel_ns);
+		}
+		if (verdict != XDP_DROP)
+			die("the XDP_DROP program returned %u", verdict);
+		ratio[i] = drop_ns > 0 ? ns / drop_ns : 0;
+		if (!i || ns < t->ns)
+			t->ns = ns;
+		if (!i || drop_ns < t->drop_ns)
+			t->drop_ns = drop_ns;
+	}
+	qsort(ratio, b->rounds, sizeof(ratio[0]), cmp_double);
+	t->ratio = b->rounds % 2 ? ratio[b->rounds / 2] :
+		   (ratio[b->rounds / 2 - 1] + ratio[b->rounds / 2]) / 2;
 }
 
 static void counters(const struct bench *b, __u64 *sum)
@@ -257,6 +313,65 @@ static void set_config(const struct bench *b, bool icrc)
 		die("dev_config: %s", strerror(errno));
 }
 
+/* ---- the table ------------------------------------------------------ */
+
+static const size_t sizes[] = { 64, 1024, 4096 };
+
+#define NSIZES	(sizeof(sizes) / sizeof(sizes[0]))
+/* RC, then UD; each size with the ICRC check off, then on */
+#define ROWS	(2 * NSIZES * 2)
+
+struct row {
+	bool		rc, icrc;
+	size_t		payload;
+	struct timing	t;
+	const char	*got;	/* the counter the frames moved */
+};
+
+static void measure_row(struct bench *b, size_t i, struct row *r)
+{
+	__u64 before[RXDP_CNT_MAX], after[RXDP_CNT_MAX];
+	static uint8_t frame[ROCE_FRAME_MAX];
+	size_t len;
+
+	r->rc = i < ROWS / 2;
+	r->payload = sizes[i / 2 % NSIZES];
+	r->icrc = i % 2;
+	len = build_frame(frame, r->rc, r->payload);
+	set_config(b, r->icrc);
+	counters(b, before);
+	measure(b, bpf_program__fd(b->skel->progs.rxdp_rx), frame, len, &r->t);
+	counters(b, after);
+	r->got = outcome(before, after);
+}
+
+/*
+ * A row; after an ICRC-on one, what the check itself cost, from the row
+ * before it (off, same frame).
+ */
+static void print_row(const struct bench *b, const struct row *r,
+		      const struct row *off)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "rxdp %s, %4zu B, ICRC %s",
+		 r->rc ? "RC" : "UD", r->payload, r->icrc ? "on" : "off");
+	printf("%-28s %9.1f %9.1f %8.2f  %s\n", name, r->t.ns, r->t.drop_ns,
+	       r->t.ratio, r->got);
+	if (!off)
+		return;
+	/* only a difference of like with like is the ICRC's */
+	if (b->module_icrc && !b->ifindex)
+		printf("%-28s %9s  (the module checks it: no device on lo)\n",
+		       "  ICRC check alone", "-");
+	else if (!strcmp(off->got, r->got))
+		printf("%-28s %9.1f\n", "  ICRC check alone",
+		       r->t.ns - off->t.ns);
+	else
+		printf("%-28s %9s  (outcomes differ: not comparable)\n",
+		       "  ICRC check alone", "-");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -268,22 +383,19 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const size_t sizes[] = { 64, 1024, 4096 };
-	static uint8_t frame[ROCE_FRAME_MAX];
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	struct bench b = { .time_ms = 300, .rounds = 5 };
-	struct rxdp_qp_entry qp = {
-		.qpn = QPN, .state = RXDP_QPS_RTS, .type = RXDP_QPT_GSI,
-		.port = 1, .qkey = RXDP_GSI_QKEY, .dev_index = DEV_INDEX,
+	static const struct rxdp_qp_entry qps[] = {
+		{ .qpn = QPN, .state = RXDP_QPS_RTS, .type = RXDP_QPT_GSI,
+		  .port = 1, .qkey = RXDP_GSI_QKEY, .dev_index = DEV_INDEX },
+		{ .qpn = RC_QPN, .state = RXDP_QPS_RTS, .type = RXDP_QPT_RC,
+		  .port = 1, .dev_index = DEV_INDEX },
 	};
-	__u64 before[RXDP_CNT_MAX], after[RXDP_CNT_MAX];
-	double drop_ns, ns[2];
-	const char *where, *got[2];
-	bool module_icrc;
+	struct row rows[ROWS];
+	const char *where;
 	struct utsname u;
-	__u32 verdict, key = QPN;
-	size_t i, len;
-	int c, k;
+	size_t i;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -315,21 +427,23 @@ int main(int argc, char **argv)
 			die("unknown option; see bench-xdp --help");
 		}
 	}
-	if (b.time_ms <= 0 || b.rounds <= 0)
-		die("--time-ms and --rounds take positive numbers");
+	if (b.time_ms <= 0 || b.rounds <= 0 || b.rounds > MAX_ROUNDS)
+		die("--time-ms takes a positive number, --rounds 1..%d",
+		    MAX_ROUNDS);
 	libbpf_set_print(quiet);
 
 	b.skel = rxdp_bpf__open_opts(&open_opts);
 	if (!b.skel || rxdp_bpf__load(b.skel))
 		die("cannot load the rxdp XDP program: %s", strerror(errno));
-	if (bpf_map_update_elem(bpf_map__fd(b.skel->maps.qp_table), &key, &qp,
-				BPF_ANY))
-		die("qp_table: %s", strerror(errno));
+	for (i = 0; i < sizeof(qps) / sizeof(qps[0]); i++)
+		if (rxdp_put_qp(bpf_map__fd(b.skel->maps.qp_table),
+				bpf_map__fd(b.skel->maps.qp_slots), &qps[i]))
+			die("QP %#x: %s", qps[i].qpn, strerror(errno));
 	b.drop_fd = load_drop();
+	b.module_icrc = !access("/sys/module/rxdp", F_OK) &&
+			!open_opts.btf_custom_path;
 
 	uname(&u);
-	module_icrc = !access("/sys/module/rxdp", F_OK) &&
-		      !open_opts.btf_custom_path;
 	if (access("/sys/module/rxdp", F_OK))
 		where = "no rxdp module: steer kfunc compiled out";
 	else if (open_opts.btf_custom_path)
@@ -344,41 +458,14 @@ int main(int argc, char **argv)
 	else
 		printf("bench-xdp: kernel %s, %s; best of %d runs of ~%ld "
 		       "ms\n", u.release, where, b.rounds, b.time_ms);
-	printf("frame: Ethernet/IPv4/UDP/BTH/DETH UD SEND_ONLY to QP1\n\n");
+	printf("frames: Ethernet/IPv4/UDP/BTH RC SEND_ONLY to an RC QP, "
+	       "and with a DETH UD SEND_ONLY to QP1\n\n");
 
-	len = build_frame(frame, 64);
-	drop_ns = measure(&b, b.drop_fd, frame, len, &verdict);
-	printf("%-28s %10s %8s  %s\n", "program", "ns/packet", "x DROP",
-	       "outcome");
-	printf("%-28s %10.1f %8.2f  %s\n", "XDP_DROP only", drop_ns, 1.0,
-	       verdict == XDP_DROP ? "XDP_DROP" : "?");
-
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		len = build_frame(frame, sizes[i]);
-		for (k = 0; k < 2; k++) {
-			char name[64];
-
-			set_config(&b, k);
-			counters(&b, before);
-			ns[k] = measure(&b, bpf_program__fd(b.skel->progs.rxdp_rx),
-					frame, len, &verdict);
-			counters(&b, after);
-			got[k] = outcome(before, after);
-			snprintf(name, sizeof(name), "rxdp, %4zu B, ICRC %s",
-				 sizes[i], k ? "on" : "off");
-			printf("%-28s %10.1f %8.2f  %s\n", name, ns[k],
-			       drop_ns > 0 ? ns[k] / drop_ns : 0, got[k]);
-		}
-		/* only a difference of like with like is the ICRC's */
-		if (module_icrc && !b.ifindex)
-			printf("%-28s %10s  (the module checks it: no device "
-			       "on lo)\n", "  ICRC check alone", "-");
-		else if (!strcmp(got[0], got[1]))
-			printf("%-28s %10.1f\n", "  ICRC check alone",
-			       ns[1] - ns[0]);
-		else
-			printf("%-28s %10s  (outcomes differ: not comparable)\n",
-			       "  ICRC check alone", "-");
+	printf("%-28s %9s %9s %8s  %s\n", "program", "ns/packet",
+	       "XDP_DROP", "x DROP", "outcome");
+	for (i = 0; i < ROWS; i++) {
+		measure_row(&b, i, &rows[i]);
+		print_row(&b, &rows[i], rows[i].icrc ? &rows[i - 1] : NULL);
 	}
 	close(b.drop_fd);
 	rxdp_bpf__destroy(b.skel);

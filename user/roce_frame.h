@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Building RoCEv2 frames in user space, for the benchmark and the tests:
- * big-endian stores, the RoCEv2 ICRC, and a whole IPv4 UD SEND frame.
+ * big-endian stores, the RoCEv2 ICRC, and a whole UD or RC SEND frame.
  * Bit by bit and plain: these make test input, they are not a fast path.
  */
 #ifndef RXDP_ROCE_FRAME_H
@@ -98,42 +98,44 @@ static inline uint16_t roce_ipv4_csum(const uint8_t *ip, size_t hlen)
 }
 
 /*
- * What roce_ud_frame() builds: Ethernet, IPv4 or IPv6, UDP, BTH, DETH,
- * payload, ICRC.
+ * What roce_send_frame() builds: Ethernet, IPv4 or IPv6, UDP, BTH, DETH
+ * (UD only), payload, ICRC.
  */
-struct roce_ud {
+struct roce_send {
 	uint8_t		dmac[6], smac[6];
+	bool		rc;			/* RC SEND_ONLY, else UD's */
 	bool		ipv6;
 	uint32_t	saddr, daddr;		/* IPv4, host order */
 	uint8_t		saddr6[16], daddr6[16];	/* IPv6 */
-	uint32_t	dqpn, sqpn, qkey, psn;
+	uint32_t	dqpn, sqpn, qkey, psn;	/* sqpn, qkey: UD only */
 	const uint8_t	*payload;
 	size_t		len;
 	bool		solicited;
 };
 
-#define ROCE_UD_L3	14
+#define ROCE_L3		14
 
 /* Where the headers after IP start in such a frame. */
-static inline size_t roce_ud_l4(const struct roce_ud *u)
+static inline size_t roce_send_l4(const struct roce_send *u)
 {
-	return ROCE_UD_L3 + (u->ipv6 ? 40 : 20);
+	return ROCE_L3 + (u->ipv6 ? 40 : 20);
 }
 
-static inline size_t roce_ud_payload(const struct roce_ud *u)
+static inline size_t roce_send_payload(const struct roce_send *u)
 {
-	return roce_ud_l4(u) + 8 + 12 + 8;	/* UDP, BTH, DETH */
+	/* UDP, BTH, DETH */
+	return roce_send_l4(u) + 8 + 12 + (u->rc ? 0 : 8);
 }
 
 /*
- * A UD SEND_ONLY frame in f (ROCE_FRAME_MAX bytes), ICRC included.
+ * A UD or RC SEND_ONLY frame in f (ROCE_FRAME_MAX bytes), ICRC included.
  * Returns its length, 0 when the payload does not fit.
  */
-static inline size_t roce_ud_frame(uint8_t *f, const struct roce_ud *u)
+static inline size_t roce_send_frame(uint8_t *f, const struct roce_send *u)
 {
-	size_t l4 = roce_ud_l4(u), pl = roce_ud_payload(u);
+	size_t l4 = roce_send_l4(u), pl = roce_send_payload(u);
 	size_t pad = -u->len & 3, icrc = pl + u->len + pad;
-	uint8_t *ip = f + ROCE_UD_L3, *udp = f + l4;
+	uint8_t *ip = f + ROCE_L3, *udp = f + l4;
 	uint8_t *bth = udp + 8, *deth = bth + 12;
 
 	if (icrc + 4 > ROCE_FRAME_MAX)
@@ -153,7 +155,7 @@ static inline size_t roce_ud_frame(uint8_t *f, const struct roce_ud *u)
 		roce_put16(f + 12, 0x0800);
 		ip[0] = 0x45;
 		ip[1] = 0x02;			/* ECT(0) */
-		roce_put16(ip + 2, icrc + 4 - ROCE_UD_L3);
+		roce_put16(ip + 2, icrc + 4 - ROCE_L3);
 		roce_put16(ip + 6, 0x4000);	/* DF */
 		ip[8] = 64;
 		ip[9] = 17;
@@ -164,18 +166,19 @@ static inline size_t roce_ud_frame(uint8_t *f, const struct roce_ud *u)
 	roce_put16(udp, 0xc001);
 	roce_put16(udp + 2, 4791);
 	roce_put16(udp + 4, icrc + 4 - l4);
-	bth[0] = 0x64;				/* UD SEND_ONLY */
+	bth[0] = u->rc ? 0x04 : 0x64;		/* RC or UD SEND_ONLY */
 	bth[1] = (u->solicited ? 0x80 : 0) | pad << 4;
 	roce_put16(bth + 2, 0xffff);		/* default P_Key */
 	roce_put32(bth + 4, u->dqpn & 0xffffff);
 	roce_put32(bth + 8, u->psn & 0xffffff);
-	roce_put32(deth, u->qkey);
-	roce_put32(deth + 4, u->sqpn & 0xffffff);
+	if (!u->rc) {
+		roce_put32(deth, u->qkey);
+		roce_put32(deth + 4, u->sqpn & 0xffffff);
+	}
 	if (u->len)
 		memcpy(f + pl, u->payload, u->len);
-	roce_put_icrc(f + icrc, roce_icrc(ip, icrc - ROCE_UD_L3,
-					  l4 - ROCE_UD_L3,
-					  l4 + 8 - ROCE_UD_L3, u->ipv6));
+	roce_put_icrc(f + icrc, roce_icrc(ip, icrc - ROCE_L3, l4 - ROCE_L3,
+					  l4 + 8 - ROCE_L3, u->ipv6));
 	return icrc + 4;
 }
 
