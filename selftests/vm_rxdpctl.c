@@ -511,6 +511,36 @@ TEST(detach_removes_maps_of_older_version)
 	sh("rm -rf " RXDP_PIN_DIR "/" MIF);
 }
 
+/*
+ * Pins an older rxdpctl made have no qp_slots: status says so, attach
+ * refuses, and detach takes the device, the program and the pins.
+ */
+TEST(pins_without_qp_slots)
+{
+	char out[OUT_LEN], err[OUT_LEN];
+
+	ASSERT_EQ(0, rxdp_load());
+	sh("ip link del " MIF);
+	ASSERT_EQ(0, sh("ip link add " MIF " type veth peer name " MPEER
+			" && ip link set " MIF " up && ip link set " MPEER
+			" up"));
+	ASSERT_EQ(0, ctl("", out, err, "attach " MIF " --name " MDEV))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, sh("rm " RXDP_PIN_DIR "/" MIF "/" RXDP_MAP_QP_SLOTS));
+
+	ASSERT_EQ(0, ctl("", out, err, "status")) TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(out, RXDP_MAP_QP_SLOTS " is missing"))
+		TH_LOG("%s", out);
+	EXPECT_NE(0, ctl("", out, err, "attach " MIF));
+	EXPECT_NE(NULL, strstr(err, "detach it first")) TH_LOG("%s", err);
+	EXPECT_EQ(0, ctl("", out, err, "detach " MIF)) TH_LOG("%s", err);
+	EXPECT_FALSE(pin_dir_present(MIF));
+	EXPECT_FALSE(link_has_rdma("", MIF));
+	EXPECT_FALSE(link_has_xdp("", MIF, "xdp"));
+	sh("rdma link delete " MDEV "; ip link del " MIF "; rm -rf "
+	   RXDP_PIN_DIR "/" MIF);
+}
+
 TEST(help)
 {
 	char out[OUT_LEN], err[OUT_LEN];

@@ -24,9 +24,9 @@
 
 struct map_spec pin_specs[PIN_N] = {
 	[PIN_QP_TABLE]	 = { .name = RXDP_MAP_QP_TABLE },
-	[PIN_QP_SLOTS]	 = { .name = RXDP_MAP_QP_SLOTS },
 	[PIN_DEV_CONFIG] = { .name = RXDP_MAP_DEV_CONFIG },
 	[PIN_COUNTERS]	 = { .name = RXDP_MAP_COUNTERS },
+	[PIN_QP_SLOTS]	 = { .name = RXDP_MAP_QP_SLOTS },
 };
 
 static bool is_bpffs(const char *path)

@@ -31,9 +31,10 @@ bool failed(void);
 
 enum rxdp_pin_map {
 	PIN_QP_TABLE,
-	PIN_QP_SLOTS,
 	PIN_DEV_CONFIG,
 	PIN_COUNTERS,
+	/* the newest: the pins of an older rxdpctl lack it */
+	PIN_QP_SLOTS,
 	PIN_N
 };
 
