@@ -17,11 +17,12 @@
  * update), 0.5 ms on one machine and 13 ms on another, which would add
  * a third to XDP_DROP's figure over a million repeats; so each figure is
  * the difference between a run of 2N repeats and one of N, divided by N.
- * Preemption is left, which is what taking the best round is for.  Every
- * round times XDP_DROP
- * right before the program, and the ratio is the median of the rounds'
- * ratios: on a shared machine two figures taken seconds apart differ by
- * a quarter or more, two taken back to back mostly move together.
+ * Noise is left, in either run, so that a difference can come out too
+ * low as well as too high: every figure is the median over the rounds,
+ * not the best.  Every round times XDP_DROP right before the program,
+ * and the ratio is the median of the rounds' ratios: on a shared machine
+ * two figures taken seconds apart differ by a quarter or more, two taken
+ * back to back mostly move together.
  *
  * Where the rxdp module is loaded the steer kfunc runs too: by default the
  * frame "arrives" on lo, which has no rxdp device (the kfunc's cost up to
@@ -131,7 +132,7 @@ struct bench {
 	int		drop_fd;
 	int		ifindex;	/* ingress, 0: lo */
 	long		time_ms;	/* per measurement */
-	int		rounds;		/* measurements, the best counts */
+	int		rounds;		/* measurements; their median counts */
 	int		batch;		/* frames per run, 0: time_ms worth */
 	bool		module_icrc;	/* the module checks the ICRC */
 };
@@ -222,11 +223,11 @@ static __u32 repeats(const struct bench *b, int fd, uint8_t *frame,
 	return repeat;
 }
 
-/* What measure() finds: best times, and the ratio of the two. */
+/* What measure() finds: medians over the rounds. */
 struct timing {
-	double	ns;		/* the program's best */
-	double	drop_ns;	/* XDP_DROP's best */
-	double	ratio;		/* median of the rounds' ratios */
+	double	ns;		/* the program's ns per frame */
+	double	drop_ns;	/* XDP_DROP's */
+	double	ratio;		/* of the rounds' ratios */
 	__u32	verdict;
 };
 
@@ -235,6 +236,12 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /*
@@ -248,7 +255,7 @@ static int cmp_double(const void *a, const void *b)
 static void measure(const struct bench *b, int fd, uint8_t *frame,
 		    size_t len, struct timing *t)
 {
-	double ratio[MAX_ROUNDS], ns, drop_ns;
+	double ratio[MAX_ROUNDS], ns[MAX_ROUNDS], drop_ns[MAX_ROUNDS];
 	__u32 kernel_ns, verdict, rep = 0, drop_rep = 0;
 	int i;
 
@@ -261,27 +268,23 @@ static void measure(const struct bench *b, int fd, uint8_t *frame,
 			usleep(BATCH_PAUSE_US);
 			run_once(b, b->drop_fd, frame, len, b->batch, &verdict,
 				 &kernel_ns);
-			drop_ns = kernel_ns;
+			drop_ns[i] = kernel_ns;
 			usleep(BATCH_PAUSE_US);
 			run_once(b, fd, frame, len, b->batch, &t->verdict,
 				 &kernel_ns);
-			ns = kernel_ns;
+			ns[i] = kernel_ns;
 		} else {
-			drop_ns = per_frame(b, b->drop_fd, frame, len,
-					    drop_rep, &verdict);
-			ns = per_frame(b, fd, frame, len, rep, &t->verdict);
+			drop_ns[i] = per_frame(b, b->drop_fd, frame, len,
+					       drop_rep, &verdict);
+			ns[i] = per_frame(b, fd, frame, len, rep, &t->verdict);
 		}
 		if (verdict != XDP_DROP)
 			die("the XDP_DROP program returned %u", verdict);
-		ratio[i] = drop_ns > 0 ? ns / drop_ns : 0;
-		if (!i || ns < t->ns)
-			t->ns = ns;
-		if (!i || drop_ns < t->drop_ns)
-			t->drop_ns = drop_ns;
+		ratio[i] = drop_ns[i] > 0 ? ns[i] / drop_ns[i] : 0;
 	}
-	qsort(ratio, b->rounds, sizeof(ratio[0]), cmp_double);
-	t->ratio = b->rounds % 2 ? ratio[b->rounds / 2] :
-		   (ratio[b->rounds / 2 - 1] + ratio[b->rounds / 2]) / 2;
+	t->ns = median(ns, b->rounds);
+	t->drop_ns = median(drop_ns, b->rounds);
+	t->ratio = median(ratio, b->rounds);
 }
 
 static void counters(const struct bench *b, __u64 *sum)
@@ -467,11 +470,11 @@ int main(int argc, char **argv)
 	else
 		where = "steer kfunc live, frames arrive on lo (no device)";
 	if (b.batch)
-		printf("bench-xdp: kernel %s, %s; best of %d runs of %d "
+		printf("bench-xdp: kernel %s, %s; median of %d runs of %d "
 		       "frames\n", u.release, where, b.rounds, b.batch);
 	else
-		printf("bench-xdp: kernel %s, %s; best of %d runs of ~%ld "
-		       "ms\n", u.release, where, b.rounds, b.time_ms);
+		printf("bench-xdp: kernel %s, %s; median of %d rounds of "
+		       "~%ld ms\n", u.release, where, b.rounds, b.time_ms);
 	printf("frames: Ethernet/IPv4/UDP/BTH RC SEND_ONLY to an RC QP, "
 	       "and with a DETH UD SEND_ONLY to QP1\n\n");
 
