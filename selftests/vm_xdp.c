@@ -36,7 +36,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "kselftest_harness.h"
+#include "bind.skel.h"
 #include "roce_frame.h"
 #include "rxdp_test.h"
 
@@ -1011,6 +1015,77 @@ TEST_F_TIMEOUT(ud, receive_while_tearing_down, 240)
 	EXPECT_EQ(bad, kmsg_bad_count());
 	TH_LOG("received %d, protection errors %d, flushed %d", seen[0],
 	       seen[1], seen[2]);
+}
+
+/* ---- the hand-over of the maps ----------------------------------------- */
+
+#define BIND_IF		"rxx1a"
+#define BIND_PEER	"rxx1b"
+#define BIND_DEV	"rxdpx1"
+
+/* Run the bind program for BIND_IF with these maps; its return value. */
+static int bind_maps(int qp_table, int qp_slots)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+	struct bind_bpf *b = bind_bpf__open();
+	int ret = -1;
+
+	if (!b)
+		return -1;
+	b->rodata->ifindex = if_nametoindex(BIND_IF);
+	if (!bpf_map__reuse_fd(b->maps.qp_table, qp_table) &&
+	    !bpf_map__reuse_fd(b->maps.qp_slots, qp_slots) &&
+	    !bind_bpf__load(b) &&
+	    !bpf_prog_test_run_opts(bpf_program__fd(b->progs.rxdp_bind), &run))
+		ret = run.retval;
+	bind_bpf__destroy(b);
+	return ret;
+}
+
+/*
+ * The module takes maps of the QP table's layout only, and none that
+ * another device has; maps it takes get the device's QPs (QP1) at once.
+ */
+TEST(bind_refuses_wrong_maps)
+{
+	int table, slots, wrong, other;
+	struct rxdp_qp_slot s;
+	uint32_t slot = 1;
+
+	ASSERT_EQ(0, env_up());
+	sh("ip link del " BIND_IF " 2>/dev/null");
+	ASSERT_EQ(0, sh("ip link add " BIND_IF " type veth peer name "
+			BIND_PEER " && ip link set " BIND_IF " up && "
+			"rdma link add " BIND_DEV " type rxdp netdev "
+			BIND_IF));
+	table = bpf_map_create(BPF_MAP_TYPE_HASH, RXDP_MAP_QP_TABLE, 4,
+			       sizeof(struct rxdp_qp_entry), 1024, NULL);
+	slots = bpf_map_create(BPF_MAP_TYPE_ARRAY, RXDP_MAP_QP_SLOTS, 4,
+			       sizeof(struct rxdp_qp_slot), RXDP_QP_SLOTS,
+			       NULL);
+	wrong = bpf_map_create(BPF_MAP_TYPE_ARRAY, RXDP_MAP_QP_SLOTS, 4,
+			       sizeof(struct rxdp_qp_slot) + 8, RXDP_QP_SLOTS,
+			       NULL);
+	other = pinned_map_fd(XDP_IF, RXDP_MAP_QP_SLOTS);
+	ASSERT_LE(0, table);
+	ASSERT_LE(0, slots);
+	ASSERT_LE(0, wrong);
+	ASSERT_LE(0, other);
+
+	EXPECT_EQ(-EINVAL, bind_maps(table, wrong));
+	EXPECT_EQ(-EINVAL, bind_maps(table, table));
+	/* rxdpx0's, bound when rxdpctl attached it */
+	EXPECT_EQ(-EBUSY, bind_maps(table, other));
+	EXPECT_EQ(0, bind_maps(table, slots));
+	ASSERT_EQ(0, bpf_map_lookup_elem(slots, &slot, &s));
+	EXPECT_EQ(1, s.qpn);
+	EXPECT_EQ(RXDP_QPT_GSI, s.type);
+
+	sh("rdma link delete " BIND_DEV "; ip link del " BIND_IF);
+	close(table);
+	close(slots);
+	close(wrong);
+	close(other);
 }
 
 TEST_HARNESS_MAIN
