@@ -2,11 +2,12 @@
 /*
  * The QP table the XDP program reads: the loader creates and pins its two
  * maps, qp_table (by QPN, every field, what users read) and qp_slots (by
- * slot, what the program checks per packet), and hands them over
- * (rxdp_bind_qp_table kfunc).  From then on the module is the only writer
- * of their lifecycle fields, and keeps both entries of a QP in step with
- * it synchronously: a QP is receiving from the moment modify_qp to RTR
- * returns, and gone from both maps when destroy_qp returns.
+ * slot, what the program checks per packet), and hands them over one at
+ * a time (rxdp_bind_qp_table and rxdp_bind_qp_slots kfuncs).  From then
+ * on the module is the only writer of their lifecycle fields, and keeps
+ * both entries of a QP in step with it synchronously: a QP is receiving
+ * from the moment modify_qp to RTR returns, and gone from both maps when
+ * destroy_qp returns.
  */
 #include <linux/bpf.h>
 #include <linux/slab.h>
@@ -131,13 +132,13 @@ void rxdp_maps_qp_sync(struct rxdp_qp *qp, bool remove)
 	struct rxdp_maps *maps;
 	int err;
 
-	rxdp_entry_fill(qp, &e);
 	/* the hash map's per-CPU free lists want us to stay on this CPU */
 	migrate_disable();
 	rcu_read_lock();
 	maps = rcu_dereference(qp->rdev->maps);
 	if (!maps)
 		goto out;
+	rxdp_entry_fill(qp, &e);
 	table = maps->map[RXDP_BIND_QP_TABLE];
 	slots = maps->map[RXDP_BIND_QP_SLOTS];
 	if (!remove) {
@@ -196,8 +197,9 @@ static void rxdp_maps_free(struct rxdp_maps *maps)
 }
 
 /*
- * Put map (referenced, or NULL for all of them) in the device's place for
- * its kind, keeping the other kind's; release what it replaces.
+ * Put map (referenced) in the device's place for its kind, keeping the
+ * other kind's; release what it replaces.  With map NULL, kind does not
+ * matter: every map is released.
  */
 static int rxdp_maps_swap(struct rxdp_dev *rdev, enum rxdp_map_kind kind,
 			  struct bpf_map *map)
@@ -296,5 +298,5 @@ int rxdp_maps_bind(struct rxdp_dev *rdev, enum rxdp_map_kind kind,
 /* The device is going away: let go of its maps. */
 void rxdp_maps_unbind(struct rxdp_dev *rdev)
 {
-	rxdp_maps_swap(rdev, 0, NULL);
+	rxdp_maps_swap(rdev, RXDP_BIND_QP_TABLE, NULL);
 }

@@ -502,8 +502,8 @@ int cmd_attach(int argc, char **argv)
 	err = bpf_prog_test_run_opts(bpf_program__fd(bind->progs.rxdp_bind),
 				     &run);
 	if (err) {
-		fail("cannot run the program that hands the QP table to rxdp: %s",
-		     strerror(errno));
+		fail("cannot run the program that hands the QP table to rxdp: "
+		     "%s", strerror(errno));
 		goto err_link;
 	}
 	if ((int)run.retval) {
