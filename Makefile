@@ -41,6 +41,21 @@ kmod/rxdp.ko: $(KMOD_SRCS)
 	$(call msg,KMOD,$@ [$(KVER)])
 	$(Q)$(MAKE) -C $(KDIR) M=$(TOP)/kmod W=1 $(if $(V),,-s) modules
 
+# The same module for the test bed's debug kernel, built from a copy of
+# the sources (an external module build writes next to them), against the
+# tree scripts/debug-kernel builds or finds in its cache.
+DEBUG_KMOD := $(BUILD)/debug/kmod
+
+kmod-debug: $(KMOD_SRCS)
+	$(Q)tree=$$(scripts/debug-kernel) && \
+	mkdir -p $(DEBUG_KMOD) $(BUILD)/debug/include/uapi && \
+	cp -p kmod/*.c kmod/*.h kmod/Kbuild $(DEBUG_KMOD)/ && \
+	cp -p include/uapi/*.h $(BUILD)/debug/include/uapi/ && \
+	if [ "$$(cat $(DEBUG_KMOD)/.tree 2>/dev/null)" != "$$tree" ]; then \
+		rm -f $(DEBUG_KMOD)/rxdp.ko; echo "$$tree" >$(DEBUG_KMOD)/.tree; fi && \
+	printf '  %-8s %s\n' KMOD "build/debug/kmod/rxdp.ko [$$(cat $$tree/.release)]" && \
+	$(MAKE) -C $$tree M=$(DEBUG_KMOD) W=1 $(if $(V),,-s) modules
+
 # --- kselftest harness, taken from Debian's linux-source ------------------
 KSRC_TAR ?= $(lastword $(sort $(wildcard /usr/src/linux-source-6.12*.tar.xz)))
 KSFT	:= $(BUILD)/ksft
@@ -59,7 +74,8 @@ $(KSFT)/kselftest_harness.h: $(KSRC_TAR)
 # --- selftests -------------------------------------------------------------
 # vm_*: need the module (run in the VM or natively); host_*: run here.
 VM_TESTS   := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vm_*.c))
-HOST_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/host_*.c))
+HOST_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/host_*.c)) \
+	      $(patsubst selftests/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/host_*.sh))
 TEST_LIB   := $(wildcard selftests/lib/*.c)
 TEST_HDRS  := $(wildcard selftests/lib/*.h include/uapi/*.h) user/roce_frame.h \
 	      user/qp_maps.h
@@ -75,8 +91,13 @@ $(BUILD)/selftests/%: selftests/%.c $(TEST_LIB) $(TEST_HDRS) \
 	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) -I$(KSFT) -Iselftests/lib -Iuser -o $@ $< $(TEST_LIB) \
 		-libverbs -lpthread $(BPF_LIBS)
 
+$(BUILD)/selftests/%: selftests/%.sh
+	$(call msg,INSTALL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)install -m 755 $< $@
+
 # --- top-level targets -----------------------------------------------------
-.PHONY: all deps build kmod selftests check demo clean
+.PHONY: all deps build kmod kmod-debug selftests check demo clean
 
 # The packages come first: KDIR and the harness are looked up after them.
 all check demo: deps
