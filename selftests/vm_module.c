@@ -76,7 +76,7 @@ TEST_F_TIMEOUT(mod, reload_50_times, 600)
 	int i;
 
 	ASSERT_EQ(0, sh("rmmod rxdp"));
-	for (i = 0; i < 50; i++) {
+	for (i = 0; i < test_rounds(50, 10); i++) {
 		/* one shell per round: spawning is what is slow in the VM */
 		ASSERT_EQ(0, sh("insmod %s && "
 				"rdma link add rxdpm0 type rxdp netdev rxma && "

@@ -150,7 +150,8 @@ static struct ibv_cq *cq_event(struct ibv_comp_channel *ch, int ms)
 	struct ibv_cq *cq;
 	void *ctx;
 
-	if (poll(&pfd, 1, ms) <= 0 || ibv_get_cq_event(ch, &cq, &ctx))
+	if (poll(&pfd, 1, ms * test_timeout_scale()) <= 0 ||
+	    ibv_get_cq_event(ch, &cq, &ctx))
 		return NULL;
 	ibv_ack_cq_events(cq, 1);
 	return cq;

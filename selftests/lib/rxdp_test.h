@@ -15,13 +15,29 @@ int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int sh_out(char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * How much longer than on Debian's kernel things may take: $RXDP_TIMEOUT_SCALE
+ * (1 to 20, default 1), which scripts/check sets for the debug kernel.
+ * Every timeout scales by it: the harness's per-test ones (through
+ * alarm(), which the harness arms around each test), WAIT_FOR,
+ * WAIT_UNTIL and the event waits below.  No assertion does.
+ */
+int test_timeout_scale(void);
+
 /* Poll cond every 10 ms for at most ms milliseconds; true when it held. */
 #define WAIT_FOR(cond, ms) ({						\
-	int __left = (ms) / 10;						\
+	int __left = (ms) * test_timeout_scale() / 10;			\
 	bool __ok;							\
 	while (!(__ok = (cond)) && __left-- > 0)			\
 		usleep(10000);						\
 	__ok; })
+
+/*
+ * How many rounds a repeated test runs: full, or light when $RXDP_LIGHT is
+ * set.  scripts/check sets it under the debug kernel, which runs the same
+ * paths three to nine times slower: fewer rounds of them, never fewer paths.
+ */
+int test_rounds(int full, int light);
 
 /* Does /sys/class/infiniband/<name> exist? */
 bool ibdev_exists(const char *name);
@@ -250,7 +266,7 @@ long now_ms(void);
  * command each): polls every 50 ms for at most ms milliseconds.
  */
 #define WAIT_UNTIL(cond, ms) ({						\
-	long __end = now_ms() + (ms);					\
+	long __end = now_ms() + (long)(ms) * test_timeout_scale();	\
 	bool __ok;							\
 	while (!(__ok = (cond)) && now_ms() < __end)			\
 		usleep(50000);						\
