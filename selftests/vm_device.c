@@ -64,7 +64,9 @@ FIXTURE_VARIANT_ADD(dev, other_ns) { .netns = true };
 FIXTURE_SETUP(dev)
 {
 	ASSERT_EQ(0, rxdp_load());
-	sh("rdma link delete " DEV "; ip link del rxta; ip netns del " NS);
+	ibdev_remove(DEV);
+	netdev_remove("rxtb");
+	netns_remove(NS);
 	ASSERT_EQ(0, sh("ip link add rxta type veth peer name rxtb"));
 	if (variant->netns) {
 		ASSERT_EQ(0, sh("ip netns add " NS));
@@ -82,8 +84,9 @@ FIXTURE_TEARDOWN(dev)
 {
 	if (self->ctx)
 		ibv_close_device(self->ctx);
-	sh("rdma link delete " DEV);
-	sh("ip link del rxtb; ip netns del " NS);
+	ibdev_remove(DEV);
+	netdev_remove("rxtb");
+	netns_remove(NS);
 	EXPECT_TRUE(WAIT_FOR(!ibdev_exists(DEV), 2000));
 }
 
@@ -262,13 +265,15 @@ FIXTURE(badlink) {
 FIXTURE_SETUP(badlink)
 {
 	ASSERT_EQ(0, rxdp_load());
-	sh("ip link del rxta");
+	netdev_remove("rxta");
 	ASSERT_EQ(0, sh("ip link add rxta type veth peer name rxtb"));
 }
 
 FIXTURE_TEARDOWN(badlink)
 {
-	sh("rdma link delete " DEV "; rdma link delete rxdpt1; ip link del rxta");
+	ibdev_remove(DEV);
+	ibdev_remove("rxdpt1");
+	netdev_remove("rxta");
 }
 
 static void expect_link_error(struct __test_metadata *_metadata,

@@ -22,7 +22,9 @@ FIXTURE(mod) {
 
 FIXTURE_SETUP(mod)
 {
-	sh("ip link del rxma; ip link del rxmc; ip netns del rxm_ns");
+	netdev_remove("rxma");
+	netdev_remove("rxmc");
+	netns_remove("rxm_ns");
 	ASSERT_EQ(0, sh("ip link add rxma type veth peer name rxmb"));
 	ASSERT_EQ(0, sh("ip netns add rxm_ns && "
 			"ip link add rxmc type veth peer name rxmd && "
@@ -33,8 +35,10 @@ FIXTURE_SETUP(mod)
 
 FIXTURE_TEARDOWN(mod)
 {
-	sh("rdma link delete rxdpm0; rdma link delete rxdpm1");
-	sh("ip link del rxma; ip netns del rxm_ns");
+	ibdev_remove("rxdpm0");
+	ibdev_remove("rxdpm1");
+	netdev_remove("rxma");
+	netns_remove("rxm_ns");
 	rxdp_load();
 }
 
@@ -76,7 +80,7 @@ TEST_F_TIMEOUT(mod, reload_50_times, 600)
 	int i;
 
 	ASSERT_EQ(0, sh("rmmod rxdp"));
-	for (i = 0; i < test_rounds(50, 10); i++) {
+	for (i = 0; i < test_rounds(50, 5); i++) {
 		/* one shell per round: spawning is what is slow in the VM */
 		ASSERT_EQ(0, sh("insmod %s && "
 				"rdma link add rxdpm0 type rxdp netdev rxma && "

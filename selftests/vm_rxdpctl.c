@@ -43,15 +43,29 @@ static int ifindex_in(const char *pre, const char *ifname)
 	return atoi(out);
 }
 
-/* Does "ip link show" list an XDP program (of mode: "xdp", "xdpgeneric")? */
+/*
+ * Does "ip link show" list an XDP program of mode ("xdp", "xdpgeneric"),
+ * or of any mode when mode is NULL?
+ */
 static bool link_has_xdp(const char *pre, const char *ifname, const char *mode)
 {
+	static const char *const modes[] = { "xdp", "xdpgeneric", "xdpoffload",
+		"xdpmulti", NULL };
+	const char *const *m;
 	char out[2048], want[32];
 
+	if (!*pre && !netdev_exists(ifname))
+		return false;
 	if (sh_out(out, sizeof(out), "%sip link show %s", pre, ifname))
 		return false;
-	snprintf(want, sizeof(want), " %s ", mode);
-	return strstr(out, want) != NULL;
+	for (m = modes; *m; m++) {
+		if (mode && strcmp(mode, *m))
+			continue;
+		snprintf(want, sizeof(want), " %s ", *m);
+		if (strstr(out, want))
+			return true;
+	}
+	return false;
 }
 
 /* Is an RDMA device bound to ifname (seen from the netdev's namespace)? */
@@ -67,12 +81,10 @@ static bool link_has_rdma(const char *pre, const char *ifname)
 /* Maps of our program still around (freed some time after their last fd). */
 static int our_maps(void)
 {
-	char out[64];
+	static const char *const names[] = { RXDP_MAP_QP_TABLE,
+		RXDP_MAP_QP_SLOTS, RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS, NULL };
 
-	sh_out(out, sizeof(out), "bpftool map show | grep -c -E "
-	       "'name (%s|%s|%s|%s) '", RXDP_MAP_QP_TABLE, RXDP_MAP_QP_SLOTS,
-	       RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS);
-	return atoi(out);
+	return bpf_map_count(names);
 }
 
 /* Everything attach makes is there, and says what it should. */
@@ -155,8 +167,7 @@ static void check_nothing(struct __test_metadata *_metadata, const char *pre,
 {
 	EXPECT_FALSE(pin_dir_present(ifname));
 	EXPECT_FALSE(link_has_rdma(pre, ifname));
-	EXPECT_FALSE(link_has_xdp(pre, ifname, "xdp"));
-	EXPECT_FALSE(link_has_xdp(pre, ifname, "xdpgeneric"));
+	EXPECT_FALSE(link_has_xdp(pre, ifname, NULL));
 	if (!all)
 		return;
 	EXPECT_NE(0, access(RXDP_PIN_DIR, F_OK));
@@ -179,11 +190,16 @@ FIXTURE_VARIANT(ctl) {
 FIXTURE_VARIANT_ADD(ctl, init_ns) { .netns = false };
 FIXTURE_VARIANT_ADD(ctl, other_ns) { .netns = true };
 
+/* Undo what a test did; the veth pair goes with IFB (IFA may be in NS). */
 static void ctl_cleanup(void)
 {
-	sh("%s detach " IFA "; ip netns exec " NS " %s detach " IFA "; "
-	   "rdma link delete " DEV "; ip link del " IFB "; ip netns del " NS,
-	   rxdpctl_path(), rxdpctl_path());
+	if (pin_dir_present(IFA))
+		sh("%s detach " IFA "; ip netns exec " NS " %s detach " IFA,
+		   rxdpctl_path(), rxdpctl_path());
+	ibdev_remove(DEV);
+	netdev_remove(IFB);
+	netns_remove(NS);
+	pin_dir_remove(IFA);
 }
 
 FIXTURE_SETUP(ctl)
@@ -367,7 +383,6 @@ FIXTURE_VARIANT(misuse) {
 	const char *setup;	/* shell command before, or NULL */
 	const char *args;	/* rxdpctl's arguments */
 	const char *expect;	/* in the error line */
-	const char *cleanup;	/* shell command after, or NULL */
 	bool nobody;		/* run as user nobody */
 	bool stale;		/* maps of another layout pinned for MIF */
 };
@@ -391,24 +406,21 @@ FIXTURE_VARIANT_ADD(misuse, native_unsupported) {
 	.setup = "ip link add " MDUMMY " type dummy && ip link set " MDUMMY
 		 " up",
 	.args = "attach " MDUMMY " --mode native", .expect = "--mode generic",
-	.cleanup = "ip link del " MDUMMY,
 };
 FIXTURE_VARIANT_ADD(misuse, maps_of_older_version) {
 	.setup = "mkdir -p " RXDP_PIN_DIR "/" MIF " && bpftool map create "
 		 RXDP_PIN_DIR "/" MIF "/" RXDP_MAP_QP_TABLE " type hash key 4 "
 		 "value 64 entries 1024 name " RXDP_MAP_QP_TABLE,
 	.args = "attach " MIF, .expect = "another rxdp version",
-	.cleanup = "rm -rf " RXDP_PIN_DIR "/" MIF, .stale = true,
+	.stale = true,
 };
 FIXTURE_VARIANT_ADD(misuse, interface_has_rdma_device) {
 	.setup = "rdma link add " MDEV " type rxdp netdev " MIF,
 	.args = "attach " MIF, .expect = "already has the RDMA device " MDEV,
-	.cleanup = "rdma link delete " MDEV,
 };
 FIXTURE_VARIANT_ADD(misuse, name_taken) {
 	.setup = "rdma link add " MDEV " type rxdp netdev " MPEER,
 	.args = "attach " MIF " --name " MDEV, .expect = "exists already",
-	.cleanup = "rdma link delete " MDEV,
 };
 FIXTURE_VARIANT_ADD(misuse, bad_name) {
 	.args = "attach " MIF " --name rx%d", .expect = "may not contain",
@@ -448,10 +460,13 @@ FIXTURE_VARIANT_ADD(misuse, stats_unknown_device) {
 	.expect = "no attached rxdp device",
 };
 
+/* Undo the fixture and what any variant's setup made. */
 static void misuse_cleanup(void)
 {
-	sh("rdma link delete " MDEV "; ip link del " MIF "; ip link del "
-	   MDUMMY "; rm -rf " RXDP_PIN_DIR "/" MIF);
+	ibdev_remove(MDEV);
+	netdev_remove(MIF);
+	netdev_remove(MDUMMY);
+	pin_dir_remove(MIF);
 }
 
 FIXTURE_SETUP(misuse)
@@ -467,8 +482,6 @@ FIXTURE_SETUP(misuse)
 
 FIXTURE_TEARDOWN(misuse)
 {
-	if (variant->cleanup)
-		sh("%s", variant->cleanup);
 	misuse_cleanup();
 }
 
@@ -509,7 +522,7 @@ TEST(detach_removes_maps_of_older_version)
 			RXDP_MAP_DEV_CONFIG));
 	EXPECT_EQ(0, ctl("", out, err, "detach " MIF)) TH_LOG("%s", err);
 	EXPECT_FALSE(pin_dir_present(MIF));
-	sh("rm -rf " RXDP_PIN_DIR "/" MIF);
+	pin_dir_remove(MIF);
 }
 
 /*
@@ -521,7 +534,7 @@ TEST(pins_without_qp_slots)
 	char out[OUT_LEN], err[OUT_LEN];
 
 	ASSERT_EQ(0, rxdp_load());
-	sh("ip link del " MIF);
+	netdev_remove(MIF);
 	ASSERT_EQ(0, sh("ip link add " MIF " type veth peer name " MPEER
 			" && ip link set " MIF " up && ip link set " MPEER
 			" up"));
@@ -538,8 +551,7 @@ TEST(pins_without_qp_slots)
 	EXPECT_FALSE(pin_dir_present(MIF));
 	EXPECT_FALSE(link_has_rdma("", MIF));
 	EXPECT_FALSE(link_has_xdp("", MIF, "xdp"));
-	sh("rdma link delete " MDEV "; ip link del " MIF "; rm -rf "
-	   RXDP_PIN_DIR "/" MIF);
+	misuse_cleanup();
 }
 
 TEST(help)

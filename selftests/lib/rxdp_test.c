@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,6 +77,35 @@ bool ibdev_exists(const char *name)
 
 	snprintf(path, sizeof(path), "/sys/class/infiniband/%s", name);
 	return access(path, F_OK) == 0;
+}
+
+bool netdev_exists(const char *ifname)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s", ifname);
+	return access(path, F_OK) == 0;
+}
+
+void ibdev_remove(const char *name)
+{
+	if (ibdev_exists(name))
+		sh("rdma link delete %s", name);
+}
+
+void netdev_remove(const char *ifname)
+{
+	if (netdev_exists(ifname))
+		sh("ip link del %s", ifname);
+}
+
+void netns_remove(const char *ns)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	if (access(path, F_OK) == 0)
+		sh("ip netns del %s", ns);
 }
 
 struct ibv_context *ibdev_open(const char *name)
@@ -1073,6 +1103,24 @@ bool pin_dir_present(const char *ifname)
 	return access(path, F_OK) == 0;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) ? -1 : 0;
+}
+
+void pin_dir_remove(const char *ifname)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", RXDP_PIN_DIR, ifname);
+	if (access(path, F_OK) == 0)
+		nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int pinned_map_fd(const char *ifname, const char *map)
 {
 	char path[256];
@@ -1155,10 +1203,41 @@ int rdma_dev_index(const char *name)
 
 int bpf_prog_count(const char *name)
 {
-	char out[64];
+	struct bpf_prog_info info;
+	__u32 id = 0, len;
+	int fd, n = 0;
 
-	if (sh_out(out, sizeof(out),
-		   "bpftool prog show | grep -c -w 'name %s'", name) > 1)
-		return -1;
-	return atoi(out);
+	while (!bpf_prog_get_next_id(id, &id)) {
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;	/* gone since */
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    !strcmp(info.name, name))
+			n++;
+		close(fd);
+	}
+	return errno == ENOENT ? n : -1;
+}
+
+int bpf_map_count(const char *const *names)
+{
+	const char *const *name;
+	struct bpf_map_info info;
+	__u32 id = 0, len;
+	int fd, n = 0;
+
+	while (!bpf_map_get_next_id(id, &id)) {
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			for (name = names; *name; name++)
+				n += !strcmp(info.name, *name);
+		close(fd);
+	}
+	return errno == ENOENT ? n : -1;
 }

@@ -41,6 +41,18 @@ int test_rounds(int full, int light);
 
 /* Does /sys/class/infiniband/<name> exist? */
 bool ibdev_exists(const char *name);
+/* Does the netdev exist in this (the initial) namespace? */
+bool netdev_exists(const char *ifname);
+
+/*
+ * Remove what a test may have left behind, running a command only for
+ * what is there (one costs most of a second under the debug kernel): the
+ * RDMA device, the netdev of this namespace (a veth takes its peer along),
+ * the network namespace (with the netdevs in it).
+ */
+void ibdev_remove(const char *name);
+void netdev_remove(const char *ifname);
+void netns_remove(const char *ns);
 /* Open the verbs device called name, or NULL. */
 struct ibv_context *ibdev_open(const char *name);
 /* The port state of an open device (IBV_PORT_*), or -1. */
@@ -289,6 +301,8 @@ int count_lines(const char *s);
 
 /* Does RXDP_PIN_DIR/<ifname> exist? */
 bool pin_dir_present(const char *ifname);
+/* Remove RXDP_PIN_DIR/<ifname> and what is pinned in it, if it exists. */
+void pin_dir_remove(const char *ifname);
 /* fd of the pinned map RXDP_PIN_DIR/<ifname>/<map>, or -1. */
 int pinned_map_fd(const char *ifname, const char *map);
 /* The qp_table entry of qpn: 0, or -1 when there is none (or no map). */
@@ -301,7 +315,9 @@ int pinned_dev_config(const char *ifname, struct rxdp_dev_config *cfg);
 int pinned_counters(const char *ifname, uint64_t sum[RXDP_CNT_MAX]);
 /* The index of an RDMA device ("rdma dev show"), or -1. */
 int rdma_dev_index(const char *name);
-/* Number of loaded BPF programs called name (bpftool), or -1. */
+/* Number of loaded BPF programs called name, or -1. */
 int bpf_prog_count(const char *name);
+/* Number of BPF maps called one of names (NULL-terminated), or -1. */
+int bpf_map_count(const char *const *names);
 
 #endif
