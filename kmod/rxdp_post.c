@@ -17,6 +17,9 @@
 
 #define QPT(t)		BIT(IB_QPT_##t)
 
+/* user WQEs checked per doorbell with IRQs off, between reschedules */
+#define RXDP_DOORBELL_BATCH	64
+
 /* What each send opcode is allowed on, and what it needs. */
 static const struct rxdp_wr_op {
 	u32	qpts;		/* QP types it may be posted on */
@@ -173,19 +176,37 @@ void rxdp_sq_complete_first(struct rxdp_qp *qp, enum ib_wc_status status)
 	rxdp_queue_advance_cons(q);
 }
 
+/*
+ * The producer index of the send queue, if it is one: a user QP's may stay
+ * or move forward from the WQEs already checked, never back over them.
+ * (Masked, it cannot claim more than a full ring.)
+ */
+static bool rxdp_sq_load_prod(struct rxdp_qp *qp, u32 *prod)
+{
+	struct rxdp_queue *q = &qp->sq.q;
+	u32 p = rxdp_queue_load_prod(q);
+
+	if (rxdp_queue_count(q, p, q->cons) <
+	    rxdp_queue_count(q, qp->sq.seen, q->cons))
+		return false;
+	*prod = p;
+	return true;
+}
+
 /**
  * rxdp_flush_sq - complete every WQE of the send queue with a flush error
  * @qp: a QP in the error state
  *
  * Every WQE completes, signalled or not: a WR that completes in error
- * always generates a completion.
+ * always generates a completion.  A producer index moved back flushes what
+ * was posted before it.
  * Context: sq.lock held.
  */
 void rxdp_flush_sq(struct rxdp_qp *qp)
 {
 	struct rxdp_queue *q = &qp->sq.q;
 
-	qp->sq.seen = rxdp_queue_load_prod(q);
+	rxdp_sq_load_prod(qp, &qp->sq.seen);
 	while (q->cons != qp->sq.seen)
 		rxdp_sq_complete_first(qp, IB_WC_WR_FLUSH_ERR);
 }
@@ -217,50 +238,80 @@ void rxdp_flush_rq(struct rxdp_qp *qp)
 }
 
 /*
- * The user rang the doorbell: check the WQEs it added.  A bad one
- * completes with its error and the QP goes to the error state, which
- * flushes what follows it.
- * Context: sq.lock held; returns with it held.
+ * A user WQE at sq.seen is bad: it completes with status, after the WQEs
+ * before it, and the QP goes to the error state, which flushes the rest.
+ * Context: sq.lock held; dropped and taken again.
+ */
+static void rxdp_sq_bad_wqe(struct rxdp_qp *qp, enum ib_wc_status status,
+			    unsigned long *flags)
+{
+	struct rxdp_queue *q = &qp->sq.q;
+
+	while (q->cons != qp->sq.seen)
+		rxdp_sq_complete_first(qp, IB_WC_WR_FLUSH_ERR);
+	qp->sq.seen = (qp->sq.seen + 1) & q->index_mask;
+	rxdp_sq_complete_first(qp, status);
+	spin_unlock_irqrestore(&qp->sq.lock, *flags);
+	rxdp_qp_fatal(qp);
+	spin_lock_irqsave(&qp->sq.lock, *flags);
+}
+
+/*
+ * The user rang the doorbell: check the WQEs it added, each once, at most
+ * RXDP_DOORBELL_BATCH of them with the lock held.  A bad one completes with
+ * its error and the QP goes to the error state, which flushes what follows
+ * it; so does a producer index that moved back.
+ * Context: process (a uverbs write); sq.lock held; returns with it held.
  */
 static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags)
 {
 	struct rxdp_queue *q = &qp->sq.q;
-	u32 prod = rxdp_queue_load_prod(q);
 	size_t size = rxdp_send_wqe_size(&qp->sq);
 	enum ib_wc_status status;
+	u32 prod, n;
 
-	switch (qp->state) {
-	case IB_QPS_RESET:
-	case IB_QPS_INIT:
-	case IB_QPS_RTR:
-		/* refused: they are not posted, so they never complete */
-		rxdp_queue_set_cons(q, prod);
-		qp->sq.seen = prod;
-		return -EINVAL;
-	case IB_QPS_ERR:
-		rxdp_flush_sq(qp);
-		return 0;
-	default:
-		break;
-	}
-
-	while (qp->sq.seen != prod) {
-		/* user space may change the WQE under us: check a copy */
-		memcpy(qp->sq_scratch, rxdp_queue_addr(q, qp->sq.seen), size);
-		status = rxdp_check_send_wqe(qp, qp->sq_scratch);
-		qp->sq.seen = (qp->sq.seen + 1) & q->index_mask;
-		if (status != IB_WC_SUCCESS) {
-			/* WQEs before it are outstanding: drop them first */
-			while (((q->cons + 1) & q->index_mask) != qp->sq.seen)
-				rxdp_sq_complete_first(qp, IB_WC_WR_FLUSH_ERR);
-			rxdp_sq_complete_first(qp, status);
+	for (;;) {
+		switch (qp->state) {
+		case IB_QPS_RESET:
+		case IB_QPS_INIT:
+		case IB_QPS_RTR:
+			/* refused: they are not posted, so never complete */
+			rxdp_queue_set_cons(q, rxdp_queue_load_prod(q));
+			qp->sq.seen = q->cons;
+			return -EINVAL;
+		case IB_QPS_ERR:
+			rxdp_flush_sq(qp);
+			return 0;
+		default:
+			break;
+		}
+		if (!rxdp_sq_load_prod(qp, &prod)) {
 			spin_unlock_irqrestore(&qp->sq.lock, *flags);
 			rxdp_qp_fatal(qp);
 			spin_lock_irqsave(&qp->sq.lock, *flags);
-			return 0;
+			return -EINVAL;
 		}
+
+		for (n = 0; qp->sq.seen != prod; n++) {
+			if (n == RXDP_DOORBELL_BATCH)
+				break;
+			/* user space may change the WQE under us: a copy */
+			memcpy(qp->sq_scratch, rxdp_queue_addr(q, qp->sq.seen),
+			       size);
+			status = rxdp_check_send_wqe(qp, qp->sq_scratch);
+			if (status != IB_WC_SUCCESS) {
+				rxdp_sq_bad_wqe(qp, status, flags);
+				return 0;
+			}
+			qp->sq.seen = (qp->sq.seen + 1) & q->index_mask;
+		}
+		if (qp->sq.seen == prod)
+			return 0;
+		/* the state and indexes are read again after this */
+		spin_unlock_irqrestore(&qp->sq.lock, *flags);
+		cond_resched();
+		spin_lock_irqsave(&qp->sq.lock, *flags);
 	}
-	return 0;
 }
 
 static int rxdp_build_send_wqe(struct rxdp_qp *qp, struct rxe_send_wqe *wqe,
@@ -369,6 +420,17 @@ int rxdp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	}
 	if (qp->state < IB_QPS_RTS) {
 		err = -EINVAL;
+		*bad_wr = wr;
+		goto out;
+	}
+	/*
+	 * Nothing transmits yet, and only RC has a timer to complete what
+	 * never leaves.  A kernel consumer waits for its sends (ib_mad for
+	 * the REQ of rdma_cm, and rdma_cm's teardown for ib_mad): refuse
+	 * them rather than leave it waiting for ever.
+	 */
+	if (qp->ibqp.qp_type != IB_QPT_RC) {
+		err = -EOPNOTSUPP;
 		*bad_wr = wr;
 		goto out;
 	}
