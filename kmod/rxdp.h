@@ -30,7 +30,8 @@
 #define RXDP_MAX_QP_WR		0x4000
 #define RXDP_MAX_SGE		32
 #define RXDP_MAX_CQ		0x4000
-#define RXDP_MAX_CQE		((1 << 18) - 1)
+/* the largest CQ ring is 8 MiB, the largest QP's two rings 64 MiB */
+#define RXDP_MAX_CQE		((1 << 16) - 1)
 #define RXDP_MAX_MR		0x40000
 #define RXDP_MAX_PD		0x10000
 #define RXDP_MAX_AH		0x8000

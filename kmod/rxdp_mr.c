@@ -108,8 +108,9 @@ static int rxdp_mr_map_pages(struct rxdp_mr *mr)
 	size_t i = 0;
 
 	mr->npages = ib_umem_num_pages(mr->umem);
+	/* the pages are charged to RLIMIT_MEMLOCK, their array to the memcg */
 	mr->pages = kvmalloc_array(mr->npages, sizeof(*mr->pages),
-				   GFP_KERNEL);
+				   GFP_KERNEL_ACCOUNT);
 	if (!mr->pages)
 		return -ENOMEM;
 	for_each_sgtable_page(&mr->umem->sgt_append.sgt, &iter, 0) {

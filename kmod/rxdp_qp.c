@@ -210,7 +210,8 @@ static int rxdp_qp_init_queues(struct rxdp_qp *qp, struct ib_qp_init_attr *init,
 	if (err)
 		return err;
 	qp->sq.max_wr = n;
-	qp->sq_scratch = kzalloc(rxdp_send_wqe_size(&qp->sq), GFP_KERNEL);
+	qp->sq_scratch = kzalloc(rxdp_send_wqe_size(&qp->sq),
+				 udata ? GFP_KERNEL_ACCOUNT : GFP_KERNEL);
 	if (!qp->sq_scratch) {
 		err = -ENOMEM;
 		goto err_sq;

@@ -20,13 +20,24 @@ struct rxdp_mmap {
 	void				*buf;
 };
 
+/*
+ * A user ring is charged to the memory cgroup of the process that creates
+ * it: an unprivileged process may ask for many large ones.  vmalloc_user()
+ * cannot charge (and nothing exported can both charge and mark the area
+ * for remap_vmalloc_range()), so user rings come from __vmalloc() and
+ * rxdp_mmap() inserts their pages itself.
+ */
 static struct rxe_queue_buf *rxdp_queue_alloc(u32 slots, u32 log2_elem,
-					      size_t *size)
+					      bool user, size_t *size)
 {
+	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
 	struct rxe_queue_buf *buf;
 
+	/* over its cgroup's limit, the creating verb fails: no OOM kill */
+	if (user)
+		gfp |= __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL;
 	*size = PAGE_ALIGN(sizeof(*buf) + ((size_t)slots << log2_elem));
-	buf = vmalloc_user(*size);
+	buf = __vmalloc(*size, gfp);
 	if (!buf)
 		return NULL;
 	buf->log2_elem_size = log2_elem;
@@ -83,7 +94,8 @@ int rxdp_queue_init(struct rxdp_queue *q, struct ib_device *ibdev,
 	memset(q, 0, sizeof(*q));
 	q->log2_elem_size = order_base_2(elem_size);
 	q->index_mask = slots - 1;
-	q->buf = rxdp_queue_alloc(slots, q->log2_elem_size, &q->buf_size);
+	q->buf = rxdp_queue_alloc(slots, q->log2_elem_size, !!udata,
+				  &q->buf_size);
 	if (!q->buf)
 		return -ENOMEM;
 
@@ -170,14 +182,25 @@ int rxdp_mmap(struct ib_ucontext *uctx, struct vm_area_struct *vma)
 {
 	struct rdma_user_mmap_entry *entry;
 	struct rxdp_mmap *m;
-	int err;
+	unsigned long off;
+	int err = 0;
 
 	entry = rdma_user_mmap_entry_get(uctx, vma);
 	if (!entry)
 		return -EINVAL;
 	m = container_of(entry, struct rxdp_mmap, entry);
-	/* the mapping holds page references: the buffer may be freed first */
-	err = remap_vmalloc_range(vma, m->buf, 0);
+	/*
+	 * The core checked that the mapping is as long as the entry.  Each
+	 * inserted page is referenced by the mapping: the buffer may be
+	 * freed first.
+	 */
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	for (off = 0; off < vma->vm_end - vma->vm_start; off += PAGE_SIZE) {
+		err = vm_insert_page(vma, vma->vm_start + off,
+				     vmalloc_to_page(m->buf + off));
+		if (err)
+			break;
+	}
 	rdma_user_mmap_entry_put(entry);
 	return err;
 }

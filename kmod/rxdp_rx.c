@@ -48,7 +48,8 @@ static void rxdp_rx_pkt_free(void *pkt)
 int rxdp_rx_init(struct rxdp_qp *qp)
 {
 	INIT_WORK(&qp->rx_work, rxdp_rx_work);
-	return ptr_ring_init(&qp->rx_ring, RXDP_RX_DEPTH, GFP_KERNEL);
+	return ptr_ring_init(&qp->rx_ring, RXDP_RX_DEPTH,
+			     qp->is_user ? GFP_KERNEL_ACCOUNT : GFP_KERNEL);
 }
 
 /* RESET: drop what was queued for the previous connection. */
