@@ -68,6 +68,7 @@ int rxdp_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
 {
 	struct rxdp_cq *cq = to_rcq(ibcq);
 	struct rxe_resize_cq_resp resp = {};
+	struct rxdp_queue nq;
 	u32 n = cqe;
 	int err;
 
@@ -76,15 +77,21 @@ int rxdp_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
 	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
 
-	err = rxdp_queue_resize(&cq->q, &cq->lock, ibcq->device, &n, true,
-				udata, &resp.mi);
+	err = rxdp_queue_resize_prepare(&nq, &cq->q, ibcq->device, &n, udata,
+					&resp.mi);
 	if (err)
 		return err;
+	/* user space learns where the new ring is before the CQ moves */
 	if (udata) {
 		err = ib_copy_to_udata(udata, &resp, sizeof(resp));
-		if (err)
+		if (err) {
+			rxdp_queue_free(&nq);
 			return err;
+		}
 	}
+	err = rxdp_queue_resize_commit(&cq->q, &nq, &cq->lock, true);
+	if (err)
+		return err;
 	ibcq->cqe = n;
 	return 0;
 }

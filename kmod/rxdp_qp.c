@@ -137,17 +137,70 @@ static void rxdp_qp_reset(struct rxdp_qp *qp)
 	rxdp_rx_drain(qp);
 }
 
-static int rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
-			     bool sqd_notify)
+static void rxdp_apply_modify(struct rxdp_qp *qp, struct ib_qp_attr *attr,
+			      int mask)
 {
+	struct ib_qp_attr *a = &qp->attr;
+
+	if (mask & IB_QP_PKEY_INDEX)
+		a->pkey_index = attr->pkey_index;
+	if (mask & IB_QP_PORT)
+		a->port_num = attr->port_num;
+	if (mask & IB_QP_QKEY)
+		a->qkey = attr->qkey;
+	if (mask & IB_QP_ACCESS_FLAGS)
+		a->qp_access_flags = attr->qp_access_flags;
+	if (mask & IB_QP_PATH_MTU)
+		a->path_mtu = attr->path_mtu;
+	if (mask & IB_QP_AV) {
+		a->ah_attr = attr->ah_attr;
+		/* the RDMA core holds the GID reference of the path */
+		a->ah_attr.grh.sgid_attr = NULL;
+	}
+	if (mask & IB_QP_PATH_MIG_STATE)
+		a->path_mig_state = attr->path_mig_state;
+	if (mask & IB_QP_DEST_QPN)
+		a->dest_qp_num = attr->dest_qp_num;
+	if (mask & IB_QP_RQ_PSN)
+		a->rq_psn = attr->rq_psn;
+	if (mask & IB_QP_SQ_PSN)
+		a->sq_psn = attr->sq_psn;
+	if (mask & IB_QP_TIMEOUT)
+		a->timeout = attr->timeout;
+	if (mask & IB_QP_RETRY_CNT)
+		a->retry_cnt = attr->retry_cnt;
+	if (mask & IB_QP_RNR_RETRY)
+		a->rnr_retry = attr->rnr_retry;
+	if (mask & IB_QP_MIN_RNR_TIMER)
+		a->min_rnr_timer = attr->min_rnr_timer;
+	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
+		a->max_rd_atomic = attr->max_rd_atomic;
+	if (mask & IB_QP_MAX_DEST_RD_ATOMIC)
+		a->max_dest_rd_atomic = attr->max_dest_rd_atomic;
+	if (mask & IB_QP_EN_SQD_ASYNC_NOTIFY)
+		a->en_sqd_async_notify = attr->en_sqd_async_notify;
+}
+
+/*
+ * Apply the checked attributes and move to state.  An error that came
+ * since the checks wins (only RESET leaves ERR): the modify fails then,
+ * and changes nothing.
+ */
+static int rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
+			     struct ib_qp_attr *attr, int mask)
+{
+	bool sqd_notify = (mask & IB_QP_EN_SQD_ASYNC_NOTIFY) &&
+			  attr->en_sqd_async_notify;
 	unsigned long flags;
 	bool drained;
 
 	switch (state) {
 	case IB_QPS_RESET:
+		rxdp_apply_modify(qp, attr, mask);
 		rxdp_qp_reset(qp);
 		return 0;
 	case IB_QPS_ERR:
+		rxdp_apply_modify(qp, attr, mask);
 		rxdp_qp_error(qp);
 		return 0;
 	default:
@@ -155,11 +208,11 @@ static int rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
 	}
 
 	rxdp_qp_lock(qp, &flags);
-	/* an error since the checks wins: only RESET leaves ERR */
 	if (qp->state == IB_QPS_ERR) {
 		rxdp_qp_unlock(qp, &flags);
 		return -EINVAL;
 	}
+	rxdp_apply_modify(qp, attr, mask);
 	qp->state = state;
 	rxdp_maps_qp_sync(qp, false);
 	drained = qp->sq.q.cons == qp->sq.seen;
@@ -395,50 +448,6 @@ static int rxdp_check_modify(struct rxdp_qp *qp, struct ib_qp_attr *attr,
 	return 0;
 }
 
-static void rxdp_apply_modify(struct rxdp_qp *qp, struct ib_qp_attr *attr,
-			      int mask)
-{
-	struct ib_qp_attr *a = &qp->attr;
-
-	if (mask & IB_QP_PKEY_INDEX)
-		a->pkey_index = attr->pkey_index;
-	if (mask & IB_QP_PORT)
-		a->port_num = attr->port_num;
-	if (mask & IB_QP_QKEY)
-		a->qkey = attr->qkey;
-	if (mask & IB_QP_ACCESS_FLAGS)
-		a->qp_access_flags = attr->qp_access_flags;
-	if (mask & IB_QP_PATH_MTU)
-		a->path_mtu = attr->path_mtu;
-	if (mask & IB_QP_AV) {
-		a->ah_attr = attr->ah_attr;
-		/* the RDMA core holds the GID reference of the path */
-		a->ah_attr.grh.sgid_attr = NULL;
-	}
-	if (mask & IB_QP_PATH_MIG_STATE)
-		a->path_mig_state = attr->path_mig_state;
-	if (mask & IB_QP_DEST_QPN)
-		a->dest_qp_num = attr->dest_qp_num;
-	if (mask & IB_QP_RQ_PSN)
-		a->rq_psn = attr->rq_psn;
-	if (mask & IB_QP_SQ_PSN)
-		a->sq_psn = attr->sq_psn;
-	if (mask & IB_QP_TIMEOUT)
-		a->timeout = attr->timeout;
-	if (mask & IB_QP_RETRY_CNT)
-		a->retry_cnt = attr->retry_cnt;
-	if (mask & IB_QP_RNR_RETRY)
-		a->rnr_retry = attr->rnr_retry;
-	if (mask & IB_QP_MIN_RNR_TIMER)
-		a->min_rnr_timer = attr->min_rnr_timer;
-	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
-		a->max_rd_atomic = attr->max_rd_atomic;
-	if (mask & IB_QP_MAX_DEST_RD_ATOMIC)
-		a->max_dest_rd_atomic = attr->max_dest_rd_atomic;
-	if (mask & IB_QP_EN_SQD_ASYNC_NOTIFY)
-		a->en_sqd_async_notify = attr->en_sqd_async_notify;
-}
-
 int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		   struct ib_udata *udata)
 {
@@ -465,14 +474,12 @@ int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	if (err)
 		goto out;
 
-	rxdp_apply_modify(qp, attr, mask);
 	if (mask & IB_QP_STATE) {
-		err = rxdp_qp_set_state(qp, new,
-					(mask & IB_QP_EN_SQD_ASYNC_NOTIFY) &&
-					attr->en_sqd_async_notify);
+		err = rxdp_qp_set_state(qp, new, attr, mask);
 		if (!err)
 			qp->attr.qp_state = new;
 	} else {
+		rxdp_apply_modify(qp, attr, mask);
 		rxdp_qp_sync_map(qp);
 	}
 out:

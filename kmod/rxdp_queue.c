@@ -129,49 +129,60 @@ void rxdp_queue_free(struct rxdp_queue *q)
 }
 
 /**
- * rxdp_queue_resize - move a ring's entries into a ring of another size
+ * rxdp_queue_resize_prepare - allocate the ring a queue is to move into
+ * @nq: the new ring
  * @q: the queue
- * @lock: the lock that serializes its users, taken here
  * @ibdev: the device
  * @num_elem: in: entries wanted; out: entries the new ring holds
- * @kernel_produces: true for a CQ, false for a receive queue
  * @udata: user data of the verb, NULL for a kernel object
  * @mi: filled with the new ring's mmap offset and size
  *
- * Entries not yet consumed keep their order.  Fails with -EINVAL when they
- * would not fit; the old ring is untouched on any error.
+ * The caller copies @mi out to user space, then commits or frees @nq:
+ * nothing of the queue changes until the commit, which cannot fault.
+ * Context: may sleep.
  */
-int rxdp_queue_resize(struct rxdp_queue *q, spinlock_t *lock,
-		      struct ib_device *ibdev, u32 *num_elem,
-		      bool kernel_produces, struct ib_udata *udata,
-		      struct mminfo *mi)
+int rxdp_queue_resize_prepare(struct rxdp_queue *nq,
+			      const struct rxdp_queue *q,
+			      struct ib_device *ibdev, u32 *num_elem,
+			      struct ib_udata *udata, struct mminfo *mi)
+{
+	return rxdp_queue_init(nq, ibdev, num_elem, 1ul << q->log2_elem_size,
+			       udata, mi);
+}
+
+/**
+ * rxdp_queue_resize_commit - move a queue's entries into its new ring
+ * @q: the queue
+ * @nq: the ring from rxdp_queue_resize_prepare(), consumed
+ * @lock: the lock that serializes the queue's users, taken here
+ * @kernel_produces: true for a CQ, false for a receive queue
+ *
+ * Entries not yet consumed keep their order.  Fails with -EINVAL when they
+ * would not fit; the old ring is untouched then.
+ */
+int rxdp_queue_resize_commit(struct rxdp_queue *q, struct rxdp_queue *nq,
+			     spinlock_t *lock, bool kernel_produces)
 {
 	size_t elem = 1ul << q->log2_elem_size;
-	struct rxdp_queue nq, old;
+	struct rxdp_queue old;
 	u32 prod, cons, n, i;
-	int err;
-
-	/* allocating may sleep: the new ring is made outside the lock */
-	err = rxdp_queue_init(&nq, ibdev, num_elem, elem, udata, mi);
-	if (err)
-		return err;
 
 	spin_lock_irq(lock);
 	prod = kernel_produces ? q->prod : rxdp_queue_load_prod(q);
 	cons = kernel_produces ? rxdp_queue_load_cons(q) : q->cons;
 	n = rxdp_queue_count(q, prod, cons);
-	if (rxdp_queue_capacity(&nq) < n) {
+	if (rxdp_queue_capacity(nq) < n) {
 		spin_unlock_irq(lock);
-		rxdp_queue_free(&nq);
+		rxdp_queue_free(nq);
 		return -EINVAL;
 	}
 	for (i = 0; i < n; i++)
-		memcpy(rxdp_queue_addr(&nq, i), rxdp_queue_addr(q, cons + i),
+		memcpy(rxdp_queue_addr(nq, i), rxdp_queue_addr(q, cons + i),
 		       elem);
-	nq.prod = n;
-	nq.buf->producer_index = n;
+	nq->prod = n;
+	nq->buf->producer_index = n;
 	old = *q;
-	*q = nq;
+	*q = *nq;
 	spin_unlock_irq(lock);
 
 	rxdp_queue_free(&old);

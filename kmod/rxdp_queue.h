@@ -31,10 +31,12 @@ int rxdp_queue_init(struct rxdp_queue *q, struct ib_device *ibdev,
 		    u32 *num_elem, size_t elem_size, struct ib_udata *udata,
 		    struct mminfo *mi);
 void rxdp_queue_free(struct rxdp_queue *q);
-int rxdp_queue_resize(struct rxdp_queue *q, spinlock_t *lock,
-		      struct ib_device *ibdev, u32 *num_elem,
-		      bool kernel_produces, struct ib_udata *udata,
-		      struct mminfo *mi);
+int rxdp_queue_resize_prepare(struct rxdp_queue *nq,
+			      const struct rxdp_queue *q,
+			      struct ib_device *ibdev, u32 *num_elem,
+			      struct ib_udata *udata, struct mminfo *mi);
+int rxdp_queue_resize_commit(struct rxdp_queue *q, struct rxdp_queue *nq,
+			     spinlock_t *lock, bool kernel_produces);
 
 static inline u32 rxdp_queue_capacity(const struct rxdp_queue *q)
 {

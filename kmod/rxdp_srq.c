@@ -87,8 +87,20 @@ int rxdp_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
 			       attr->max_wr : rxdp_queue_capacity(&srq->q)))
 		return -EINVAL;
 	if (mask & IB_SRQ_MAX_WR) {
-		err = rxdp_queue_resize(&srq->q, &srq->lock, ibsrq->device,
-					&n, false, udata, &mi);
+		struct rxdp_queue nq;
+
+		err = rxdp_queue_resize_prepare(&nq, &srq->q, ibsrq->device,
+						&n, udata, &mi);
+		if (err)
+			return err;
+		/* where the new ring is, before the SRQ moves into it */
+		if (udata && copy_to_user(u64_to_user_ptr(cmd.mmap_info_addr),
+					  &mi, sizeof(mi))) {
+			rxdp_queue_free(&nq);
+			return -EFAULT;
+		}
+		err = rxdp_queue_resize_commit(&srq->q, &nq, &srq->lock,
+					       false);
 		if (err)
 			return err;
 	}
@@ -97,11 +109,7 @@ int rxdp_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
 		srq->limit = attr->srq_limit;
 		spin_unlock_irq(&srq->lock);
 	}
-
-	if (!err && (mask & IB_SRQ_MAX_WR) && udata &&
-	    copy_to_user(u64_to_user_ptr(cmd.mmap_info_addr), &mi, sizeof(mi)))
-		err = -EFAULT;
-	return err;
+	return 0;
 }
 
 int rxdp_query_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr)
