@@ -241,12 +241,20 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 	ib_set_device_ops(&rdev->ib_dev, &rxdp_dev_ops);
 	ib_set_device_ops(&rdev->ib_dev, &rxdp_dev_life_ops);
 
-	/* claim the netdev under the lock, so two adds cannot both win */
+	/*
+	 * Claim the netdev under the lock, so two adds cannot both win.  A
+	 * netdev past NETREG_REGISTERED may have had its NETDEV_UNREGISTER
+	 * already, which found no device to clear: refuse it.  The state
+	 * changes before that notifier, which takes this lock.
+	 */
 	mutex_lock(&rxdp_devices_lock);
-	if (rxdp_dev_lookup(ndev)) {
+	err = rxdp_dev_lookup(ndev) ? -EEXIST : 0;
+	if (!err && READ_ONCE(ndev->reg_state) != NETREG_REGISTERED)
+		err = -ENODEV;
+	if (err) {
 		mutex_unlock(&rxdp_devices_lock);
 		ib_dealloc_device(&rdev->ib_dev);
-		return -EEXIST;
+		return err;
 	}
 	rcu_assign_pointer(rdev->ndev, ndev);
 	list_add_tail_rcu(&rdev->list, &rxdp_devices);
