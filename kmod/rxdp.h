@@ -164,6 +164,7 @@ struct rxdp_qp {
 	u32			retries_left;
 
 	/* packets steered here by XDP, for the responder */
+	u32			rx_gen;		/* incarnation: RESET adds one */
 	struct ptr_ring		rx_ring;
 	struct work_struct	rx_work;
 	atomic64_t		rx_packets;	/* queued */
@@ -173,10 +174,11 @@ struct rxdp_qp {
 	atomic64_t		rx_dropped;	/* by the responder */
 };
 
-/* A packet on a QP's receive queue: the whole frame and what XDP found. */
+/* A packet on a QP's receive queue: the frame and what XDP found. */
 struct rxdp_rx_pkt {
 	struct rxdp_rx_info	info;
-	u32			len;
+	u32			gen;		/* the QP's rx_gen it came in */
+	u32			len;		/* to the end of the ICRC */
 	u8			data[];
 };
 

@@ -29,18 +29,25 @@ __bpf_kfunc int rxdp_xdp_steer(struct xdp_md *ctx, struct rxdp_rx_info *info,
 			       u32 info__sz)
 {
 	struct xdp_buff *xdp = (struct xdp_buff *)ctx;
+	struct rxdp_rx_info ri;
 	struct rxdp_dev *rdev;
 	struct rxdp_qp *qp;
 	int err;
 
 	if (info__sz != sizeof(*info))
 		return -EINVAL;
+	/*
+	 * Any memory the program can read may be passed, a map that user
+	 * space rewrites meanwhile too: read it once, use only the copy.
+	 */
+	memcpy(&ri, info, sizeof(ri));
+	barrier();
 	rdev = rxdp_dev_get_by_netdev(xdp->rxq->dev);
 	if (!rdev)
 		return -ENODEV;
-	qp = rxdp_qp_lookup(&rdev->qpn, info->qpn);
+	qp = rxdp_qp_lookup(&rdev->qpn, ri.qpn);
 	if (qp) {
-		err = rxdp_rx_enqueue(qp, xdp, info);
+		err = rxdp_rx_enqueue(qp, xdp, &ri);
 		rxdp_qp_put(qp);
 	} else {
 		err = -ENOENT;

@@ -81,11 +81,13 @@ void rxdp_qp_error(struct rxdp_qp *qp)
 }
 
 /**
- * rxdp_qp_comm_est - the first packet reached a QP in RTR
+ * rxdp_qp_comm_est - the responder took a packet of an RC/UC QP in RTR
  * @qp: the QP
  *
  * Raises IB_EVENT_COMM_EST once, so a consumer waiting for its peer's RTU
- * knows the connection is up.  Context: softirq (the receive path).
+ * knows the connection is up.  Only a packet the transport accepted (in
+ * sequence, from the connected peer) counts: a guessed QPN must not
+ * establish a passive connection.  Context: the QP's receive work.
  */
 void rxdp_qp_comm_est(struct rxdp_qp *qp)
 {
@@ -125,6 +127,9 @@ static void rxdp_qp_reset(struct rxdp_qp *qp)
 
 	rxdp_timers_stop_sync(qp);
 	rxdp_qp_lock(qp, &flags);
+	WRITE_ONCE(qp->rx_gen, qp->rx_gen + 1);
+	/* the new incarnation before the state: see rxdp_rx_enqueue() */
+	smp_wmb();
 	qp->state = IB_QPS_RESET;
 	clear_bit(RXDP_QP_COMM_EST, &qp->flags);
 	rxdp_maps_qp_sync(qp, false);

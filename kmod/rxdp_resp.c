@@ -8,7 +8,8 @@
  * or 20 zero bytes and the IPv4 header) followed by the payload, and the
  * WQE completes on the receive CQ.  A message that finds no WQE, or one
  * too small for it, is dropped and the WQE stays where it is: UD is
- * unreliable, and the next message may fit.  A WQE the responder cannot
+ * unreliable, and the next message may fit.  On an SRQ a WQE too small
+ * completes in error instead, and the QP goes to the error state.  A WQE the responder cannot
  * use (too many SGEs, a key it may not write through) completes in error
  * and the QP goes to the error state, as does a QP whose receive CQ
  * overflowed.
@@ -36,45 +37,55 @@ enum {
 };
 
 /*
- * Scatter @len bytes over the WQE at the head of @q.
+ * Scatter @len bytes over the WQE at the head of @q.  A user WQE may change
+ * under us: its SGEs are copied once, and the message checked against that
+ * copy before a byte is written.  A message too long for the WQE of a QP
+ * is dropped and leaves the WQE for the next one; on an SRQ, which other
+ * QPs share, the WQE completes in error (as rxe's class E error does).
+ *
  * Return: an ib_wc_status when the WQE was used (successfully or not),
  * else RXDP_RECV_NO_WQE or RXDP_RECV_TOO_LONG.
  * Context: the queue's lock held.
  */
-static int rxdp_recv_scatter(struct rxdp_dev *rdev, struct ib_pd *pd,
+static int rxdp_recv_scatter(struct rxdp_qp *qp, struct ib_pd *pd,
 			     struct rxdp_queue *q, u32 max_sge,
 			     const u8 *src, u32 len, u64 *wr_id)
 {
+	struct rxe_sge sge[RXDP_MAX_SGE];	/* 512 bytes: a worker's stack */
 	struct rxe_recv_wqe *wqe;
 	u32 num_sge, i;
+	u64 room = 0;
 
 	if (q->cons == rxdp_queue_load_prod(q))
 		return RXDP_RECV_NO_WQE;
-	/* a user WQE may change under us: read each field once */
 	wqe = rxdp_queue_addr(q, q->cons);
 	*wr_id = READ_ONCE(wqe->wr_id);
 	num_sge = READ_ONCE(wqe->dma.num_sge);
-	if (num_sge > max_sge)
+	if (num_sge > max_sge || num_sge > ARRAY_SIZE(sge))
 		return IB_WC_LOC_QP_OP_ERR;
+	memcpy(sge, wqe->dma.sge, num_sge * sizeof(*sge));
+	barrier();
+	for (i = 0; i < num_sge; i++)
+		room += sge[i].length;
+	if (room < len)
+		return qp->srq ? IB_WC_REM_INV_REQ_ERR : RXDP_RECV_TOO_LONG;
 
 	for (i = 0; i < num_sge && len; i++) {
-		const struct rxe_sge *sge = &wqe->dma.sge[i];
-		u64 addr = READ_ONCE(sge->addr);
-		u32 n = min(READ_ONCE(sge->length), len);
+		u32 n = min(sge[i].length, len);
 		struct rxdp_mr *mr;
 
 		if (!n)
 			continue;
-		mr = rxdp_mr_get(rdev, pd, READ_ONCE(sge->lkey), addr, n,
+		mr = rxdp_mr_get(qp->rdev, pd, sge[i].lkey, sge[i].addr, n,
 				 IB_ACCESS_LOCAL_WRITE);
 		if (!mr)
 			return IB_WC_LOC_PROT_ERR;
-		rxdp_mr_write(mr, addr, src, n);
+		rxdp_mr_write(mr, sge[i].addr, src, n);
 		rxdp_mr_put(mr);
 		src += n;
 		len -= n;
 	}
-	return len ? RXDP_RECV_TOO_LONG : IB_WC_SUCCESS;
+	return IB_WC_SUCCESS;
 }
 
 /*
@@ -99,12 +110,12 @@ static int rxdp_recv_message(struct rxdp_qp *qp, const u8 *msg, u32 len,
 	if (srq) {
 		spin_lock(&srq->lock);
 		q = &srq->q;
-		ret = rxdp_recv_scatter(qp->rdev, srq->ibsrq.pd, q,
-					srq->max_sge, msg, len, &wc->wr_id);
+		ret = rxdp_recv_scatter(qp, srq->ibsrq.pd, q, srq->max_sge,
+					msg, len, &wc->wr_id);
 	} else {
 		q = &qp->rq.q;
-		ret = rxdp_recv_scatter(qp->rdev, qp->ibqp.pd, q,
-					qp->rq.max_sge, msg, len, &wc->wr_id);
+		ret = rxdp_recv_scatter(qp, qp->ibqp.pd, q, qp->rq.max_sge,
+					msg, len, &wc->wr_id);
 	}
 	if (ret >= 0) {
 		rxdp_queue_advance_cons(q);
@@ -213,6 +224,14 @@ void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
 {
 	bool used = false;
 
+	/*
+	 * A packet steered before a RESET is not for this incarnation.  A
+	 * RESET from now on sets the state that the receive paths check,
+	 * and its drain waits for this work before the QP can be used again.
+	 */
+	if (pkt->gen != READ_ONCE(qp->rx_gen))
+		goto drop;
+
 	switch (qp->ibqp.qp_type) {
 	case IB_QPT_UD:
 		used = rxdp_resp_ud(qp, pkt);
@@ -225,5 +244,10 @@ void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
 		break;
 	}
 	if (!used)
-		atomic64_inc(&qp->rx_dropped);
+		goto drop;
+	/* the transport took a packet of the connection: it is up */
+	rxdp_qp_comm_est(qp);
+	return;
+drop:
+	atomic64_inc(&qp->rx_dropped);
 }

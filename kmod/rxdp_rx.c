@@ -8,7 +8,9 @@
  * The queue's work hands each packet to the responder, in order, and
  * frees it.
  */
+#include <linux/ipv6.h>
 #include <linux/ptr_ring.h>
+#include <linux/udp.h>
 #include <net/xdp.h>
 #include <rdma/ib_pack.h>
 
@@ -69,11 +71,54 @@ void rxdp_rx_cleanup(struct rxdp_qp *qp)
 	ptr_ring_cleanup(&qp->rx_ring, rxdp_rx_pkt_free);
 }
 
+/*
+ * Where the packet ends (BTH through ICRC, without the Ethernet padding a
+ * short frame has), if @info describes a RoCEv2 packet that fits in a
+ * frame of @len bytes; 0 if not.  The XDP program checked all this; the
+ * module relies on it, so it checks again.
+ */
+static u32 rxdp_rx_check(const struct rxdp_rx_info *info, u32 len)
+{
+	u32 ip_min = info->flags & RXDP_RX_F_IPV6 ? sizeof(struct ipv6hdr) :
+						    sizeof(struct iphdr);
+	u32 end = (u32)info->payload_off + info->payload_len + info->pad +
+		  IB_ICRC_BYTES;
+
+	if ((u32)info->l3_off + ip_min + sizeof(struct udphdr) >
+	    info->bth_off ||
+	    info->hdr_len < IB_BTH_BYTES || info->pad > 3 ||
+	    (u32)info->bth_off + info->hdr_len != info->payload_off ||
+	    end > len)
+		return 0;
+	return end;
+}
+
+/* Copy the first len bytes of the frame, fragments included, to dst. */
+static void rxdp_rx_copy(u8 *dst, struct xdp_buff *xdp, u32 len)
+{
+	u32 n = min_t(u32, len, xdp->data_end - xdp->data), i;
+	struct skb_shared_info *sinfo;
+
+	memcpy(dst, xdp->data, n);
+	if (n == len)
+		return;
+	/* a jumbo frame's payload continues in fragments */
+	sinfo = xdp_get_shared_info_from_buff(xdp);
+	for (i = 0; i < sinfo->nr_frags && n < len; i++) {
+		const skb_frag_t *frag = &sinfo->frags[i];
+		u32 k = min_t(u32, len - n, skb_frag_size(frag));
+
+		memcpy(dst + n, skb_frag_address(frag), k);
+		n += k;
+	}
+}
+
 /**
  * rxdp_rx_enqueue - queue a packet for a QP
  * @qp: the QP, referenced
  * @xdp: the frame
- * @info: what the XDP program found in it
+ * @info: what the XDP program found in it, in kernel memory that nothing
+ *	else writes (the steer kfunc's copy)
  *
  * Context: softirq (XDP).
  * Return: 0, -ENOSPC when the queue is full, -EBADMSG for a bad ICRC when
@@ -83,41 +128,34 @@ void rxdp_rx_cleanup(struct rxdp_qp *qp)
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info)
 {
-	u32 len = xdp_get_buff_len(xdp), head = xdp->data_end - xdp->data;
+	u32 len = rxdp_rx_check(info, xdp_get_buff_len(xdp)), gen;
 	struct rxdp_rx_pkt *pkt;
-	u32 i;
 
-	/* the program checked these; the module does not trust it blindly */
-	if ((u32)info->bth_off + info->hdr_len > head ||
-	    info->payload_off < (u32)info->bth_off + info->hdr_len ||
-	    (u32)info->payload_off + info->payload_len > len)
+	if (!len)
 		return -EINVAL;
-	/* the module, not the map, is the authority on the QP's state */
+	/*
+	 * The module, not the map, is the authority on the QP's state.  A
+	 * RESET may come between this check and the ring, and its drain
+	 * before the packet: the incarnation read first tells the
+	 * responder the packet is not the next connection's.
+	 */
+	gen = READ_ONCE(qp->rx_gen);
+	/* the incarnation before the state; pairs with rxdp_qp_reset() */
+	smp_rmb();
 	if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))))
 		return -EINVAL;
 	if (ptr_ring_full(&qp->rx_ring)) {
 		atomic64_inc(&qp->rx_full);
 		return -ENOSPC;
 	}
-	pkt = kmalloc(struct_size(pkt, data, len), GFP_ATOMIC);
+	/* a remote sender must not fill the log: the sender retransmits */
+	pkt = kmalloc(struct_size(pkt, data, len), GFP_ATOMIC | __GFP_NOWARN);
 	if (!pkt)
 		return -ENOMEM;
 	pkt->info = *info;
+	pkt->gen = gen;
 	pkt->len = len;
-	memcpy(pkt->data, xdp->data, head);
-	/* a jumbo frame's payload continues in fragments */
-	if (xdp_buff_has_frags(xdp)) {
-		struct skb_shared_info *sinfo;
-
-		sinfo = xdp_get_shared_info_from_buff(xdp);
-		for (i = 0; i < sinfo->nr_frags; i++) {
-			const skb_frag_t *frag = &sinfo->frags[i];
-
-			memcpy(pkt->data + head, skb_frag_address(frag),
-			       skb_frag_size(frag));
-			head += skb_frag_size(frag);
-		}
-	}
+	rxdp_rx_copy(pkt->data, xdp, len);
 	if ((info->flags & RXDP_RX_F_ICRC_CHECK) &&
 	    !rxdp_icrc_ok(pkt->data, len, info)) {
 		kfree(pkt);
@@ -129,7 +167,6 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		return -ENOSPC;
 	}
 	atomic64_inc(&qp->rx_packets);
-	rxdp_qp_comm_est(qp);
 	queue_work(system_wq, &qp->rx_work);
 	return 0;
 }
