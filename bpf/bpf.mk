@@ -14,10 +14,11 @@
 
 VMLINUX_BTF ?= $(firstword $(wildcard $(KDIR)/vmlinux) /sys/kernel/btf/vmlinux)
 
-BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+# bpf/ has the programs rxdp ships, selftests/bpf/ those only tests load
+BPF_SRCS  := $(wildcard bpf/*.bpf.c selftests/bpf/*.bpf.c)
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/uapi/*.h)
-BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
-BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/bpf/%.bpf.o,$(notdir $(BPF_SRCS)))
+BPF_SKELS := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 BPF_LIBS  := $(or $(shell pkg-config --libs libbpf 2>/dev/null),-lbpf -lelf -lz)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 \
@@ -46,6 +47,11 @@ $(BUILD)/bpf/crc32table.h: $(BUILD)/bpf/gen_crc32table
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h \
 		$(BUILD)/bpf/crc32table.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: selftests/bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

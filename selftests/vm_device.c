@@ -364,4 +364,40 @@ TEST_F(badlink, netdev_taken_by_rxe)
 	EXPECT_EQ(0, sh("rdma link delete rxdpt1"));
 }
 
+/*
+ * "rdma link add" races the netdev's removal: either the add fails, or the
+ * device comes and then goes with the netdev.  A device left on a netdev
+ * that is gone would hand query_port a freed netdev (which the debug
+ * kernel's KASAN reports).
+ */
+TEST_F_TIMEOUT(badlink, add_races_netdev_removal, 300)
+{
+	int rounds = test_rounds(20, 6), r, added = 0;
+
+	for (r = 0; r < rounds; r++) {
+		struct ibv_context *ctx;
+		struct ibv_port_attr pa;
+
+		/* the fixture made the first veth */
+		if (r)
+			ASSERT_EQ(0, sh("ip link add rxta type veth peer "
+					"name rxtb"));
+		/* the delete a little later each round, from 0 to 50 ms */
+		sh("(sleep 0.%03d; ip link del rxta) & "
+		   "rdma link add " DEV " type rxdp netdev rxta 2>/dev/null; "
+		   "wait", r * 50 / rounds);
+		if (ibdev_exists(DEV))
+			added++;
+		ctx = ibdev_open(DEV);
+		if (ctx) {
+			ibv_query_port(ctx, 1, &pa);
+			ibv_close_device(ctx);
+		}
+		EXPECT_TRUE(WAIT_UNTIL(!ibdev_exists(DEV), 5000))
+			TH_LOG("round %d: the device outlived its netdev", r);
+		netdev_remove("rxta");
+	}
+	TH_LOG("%d of %d adds won the race", added, rounds);
+}
+
 TEST_HARNESS_MAIN

@@ -97,4 +97,31 @@ TEST_F_TIMEOUT(mod, reload_50_times, 600)
 	EXPECT_EQ(0, sh("timeout 10 ip link del rxma"));
 }
 
+/*
+ * A process that used rdma_cm on the device is killed while it connects:
+ * it goes, and so do the device and the module after it.  rdma_cm's
+ * connect request is a MAD that ib_mad sends on the device's QP1; were
+ * such a send accepted and never completed, the killed process would
+ * hang in its teardown, and "rdma link delete" behind it.
+ */
+TEST_F_TIMEOUT(mod, rdma_cm_user_killed, 180)
+{
+	int scale = test_timeout_scale();
+
+	ASSERT_EQ(0, sh("rdma link add rxdpm0 type rxdp netdev rxma"));
+	ASSERT_EQ(0, sh("ip addr add 10.79.0.1/24 dev rxma && "
+			"ip link set rxma up && ip link set rxmb up"));
+	/* a client to the device's own address: the REQ goes to QP1 */
+	ASSERT_EQ(0, sh("(rping -c -a 10.79.0.1 -C 1 -v >/dev/null 2>&1 &"
+			" echo $! > /tmp/rxdp-rping.pid)"));
+	sleep(2);
+	sh("kill -9 $(cat /tmp/rxdp-rping.pid) 2>/dev/null");
+	EXPECT_TRUE(WAIT_UNTIL(sh("kill -0 $(cat /tmp/rxdp-rping.pid) "
+				  "2>/dev/null") != 0, 10000))
+		TH_LOG("rping did not die");
+	EXPECT_EQ(0, sh("timeout %d rdma link delete rxdpm0", 20 * scale));
+	EXPECT_EQ(0, sh("timeout %d rmmod rxdp", 20 * scale));
+	EXPECT_FALSE(module_loaded());
+}
+
 TEST_HARNESS_MAIN

@@ -28,6 +28,10 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -43,6 +47,7 @@
 #include "bind.skel.h"
 #include "roce_frame.h"
 #include "rxdp_test.h"
+#include "steer_any.skel.h"	/* after the UAPI its .bss uses */
 
 #define NS		"rxx_ns"
 #define RXE_IF		"rxx0a"
@@ -523,6 +528,57 @@ TEST_F_TIMEOUT(rx, counted, 120)
 	}
 }
 
+/*
+ * Communication established is the responder's to raise, for a packet
+ * its transport takes: not for any packet that names the QP.  rxe's RC
+ * QP sends with a PSN the rxdp QP in RTR does not expect (0x200 for
+ * 0x300): the packet is steered and dropped, and no COMM_EST comes.
+ */
+FIXTURE(est) {
+	struct qp_env x;	/* rxdp */
+	struct qp_env r;	/* rxe */
+};
+
+FIXTURE_SETUP(est)
+{
+	ASSERT_EQ(0, env_up());
+	ASSERT_EQ(0, qp_env_open(&self->x, XDP_DEV));
+	ASSERT_EQ(0, qp_env_open(&self->r, RXE_DEV));
+}
+
+FIXTURE_TEARDOWN(est)
+{
+	qp_env_close(&self->r);
+	qp_env_close(&self->x);
+}
+
+TEST_F_TIMEOUT(est, not_out_of_sequence, 120)
+{
+	struct ibv_qp *xqp, *rqp;
+	uint64_t before[RXDP_CNT_MAX], after[RXDP_CNT_MAX];
+
+	xqp = self->x.qp = qp_create(&self->x, IBV_QPT_RC, 16);
+	rqp = self->r.qp = qp_create(&self->r, IBV_QPT_RC, 16);
+	ASSERT_NE(NULL, xqp);
+	ASSERT_NE(NULL, rqp);
+	ASSERT_EQ(0, qp_to_init(&self->x, xqp));
+	ASSERT_EQ(0, post_recvs(xqp, self->x.mr, 256, 4, 100));
+	ASSERT_EQ(0, to_rtr_towards(&self->x, xqp, &self->r.gid,
+				    rqp->qp_num, 0x300));
+	ASSERT_EQ(0, qp_to_init(&self->r, rqp));
+	ASSERT_EQ(0, to_rtr_towards(&self->r, rqp, &self->x.gid,
+				    xqp->qp_num, 0x200));
+	ASSERT_EQ(0, qp_to_rts(&self->r, rqp));	/* sq_psn 0x200 */
+
+	ASSERT_EQ(0, pinned_counters(XDP_IF, before));
+	ASSERT_EQ(0, post_sends(rqp, self->r.mr, 16, 1, 1, IBV_SEND_SIGNALED));
+	ASSERT_TRUE(WAIT_UNTIL(!pinned_counters(XDP_IF, after) &&
+			       after[RXDP_CNT_DELIVERED] >
+			       before[RXDP_CNT_DELIVERED], 5000));
+	EXPECT_FALSE(ibdev_get_event(self->x.ctx, IBV_EVENT_COMM_EST, 500,
+				     NULL));
+}
+
 /* ---- UD receive: messages from rxe land in rxdp's buffers ------------- */
 
 #define GRH_LEN		40
@@ -729,7 +785,21 @@ TEST_F_TIMEOUT(ud, no_receive_drops_message, 120)
 	expect_message(_metadata, self, self->x.buf, 500, 32);
 }
 
-/* A message larger than the buffer is dropped and the WQE kept. */
+/* Are the n bytes at p all UNTOUCHED? */
+static bool untouched(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		if (*b++ != UNTOUCHED)
+			return false;
+	return true;
+}
+
+/*
+ * A message larger than the buffer is dropped and the WQE kept, without
+ * a byte of the message in it.
+ */
 TEST_F_TIMEOUT(ud, too_long_keeps_receive, 120)
 {
 	struct ibv_wc wc[2];
@@ -738,6 +808,7 @@ TEST_F_TIMEOUT(ud, too_long_keeps_receive, 120)
 	ASSERT_EQ(0, post_recvs(self->xqp, self->x.mr, GRH_LEN + 32, 1, 9));
 	ASSERT_EQ(0, ud_send(self, 0, 33, false, 0));
 	ASSERT_TRUE(ud_dropped(self, 1));
+	EXPECT_TRUE(untouched(self->x.buf, GRH_LEN + 33));
 	ASSERT_EQ(0, ud_send(self, 100, 32, false, 0));
 	ASSERT_EQ(1, poll_n(self->x.rcq, 2, wc, 1000));
 	EXPECT_EQ(IBV_WC_SUCCESS, wc[0].status);
@@ -745,6 +816,30 @@ TEST_F_TIMEOUT(ud, too_long_keeps_receive, 120)
 	EXPECT_EQ(GRH_LEN + 32, wc[0].byte_len);
 	EXPECT_EQ(0, memcmp((uint8_t *)self->x.buf + GRH_LEN,
 			    (uint8_t *)self->r.buf + 100, 32));
+}
+
+/*
+ * On an SRQ, which other QPs share, a WQE too small for the message
+ * completes in error (rxe's class E), untouched, and the QP goes to the
+ * error state; the SRQ's other WQEs stay for other QPs.
+ */
+TEST_F_TIMEOUT(ud, too_long_on_srq_fails_receive, 120)
+{
+	struct ibv_srq_init_attr sa = {
+		.attr = { .max_wr = 4, .max_sge = 1 },
+	};
+	struct ibv_wc wc[3];
+
+	self->srq = ibv_create_srq(self->x.pd, &sa);
+	ASSERT_NE(NULL, self->srq);
+	ASSERT_EQ(0, ud_receiver(self));
+	ASSERT_EQ(0, post_srq_recvs(self->srq, self->x.mr, GRH_LEN + 32, 2, 5));
+	ASSERT_EQ(0, ud_send(self, 0, 33, false, 0));
+	ASSERT_EQ(1, poll_n(self->x.rcq, 3, wc, 2000));
+	EXPECT_EQ(5, wc[0].wr_id);
+	EXPECT_EQ(IBV_WC_REM_INV_REQ_ERR, wc[0].status);
+	EXPECT_TRUE(untouched(self->x.buf, GRH_LEN + 33));
+	EXPECT_EQ(IBV_QPS_ERR, qp_state(self->xqp));
 }
 
 /*
@@ -1015,6 +1110,110 @@ TEST_F_TIMEOUT(ud, receive_while_tearing_down, 240)
 	EXPECT_EQ(bad, kmsg_bad_count());
 	TH_LOG("received %d, protection errors %d, flushed %d", seen[0],
 	       seen[1], seen[2]);
+}
+
+/* ---- what another XDP program hands the steer kfunc ------------------ */
+
+struct flipper {
+	volatile uint16_t *field;
+	uint16_t a, b;
+	atomic_bool stop;
+};
+
+static void *flip(void *arg)
+{
+	struct flipper *fl = arg;
+
+	while (!atomic_load(&fl->stop)) {
+		*fl->field = fl->a;
+		*fl->field = fl->b;
+	}
+	return NULL;
+}
+
+/*
+ * A program passes the steer kfunc an info in its .bss, which a thread
+ * here rewrites all the while: the payload length flips between the
+ * frame's 16 bytes and 4040, far past the frame's end.  The module reads
+ * the argument once: every packet it takes is the 16-byte message, and
+ * every completion is, too; none carries kernel memory from past the
+ * frame.
+ */
+TEST_F_TIMEOUT(ud, steer_info_rewritten, 180)
+{
+	static uint8_t f[ROCE_FRAME_MAX];
+	struct roce_send u = {
+		.saddr = ntohl(inet_addr(RXE_ADDR)),
+		.daddr = ntohl(inet_addr(XDP_ADDR)),
+		.sqpn = 0x42, .qkey = UD_QKEY, .psn = 1,
+		.payload = self->r.buf, .len = 16,
+	};
+	struct xdp_md md = {};
+	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &md,
+		    .ctx_size_in = sizeof(md), .repeat = 100);
+	const int nrecv = 14;
+	struct flipper fl = { .a = 16, .b = 4040 };
+	struct steer_any_bpf *skel;
+	struct rxdp_qp_entry qe;
+	struct ibv_wc wc[16];
+	pthread_t t;
+	int fd, i, n, prog;
+	uint64_t pkts;
+
+	ASSERT_EQ(0, ud_receiver(self));
+	ASSERT_EQ(0, post_recvs(self->xqp, self->x.mr, RECV_LEN, nrecv, 0));
+	ASSERT_EQ(0, mac_of("", RXE_IF, u.smac));
+	ASSERT_EQ(0, mac_of(IN_NS, XDP_IF, u.dmac));
+	u.dqpn = self->xqp->qp_num;
+	run.data_in = f;
+	run.data_size_in = roce_send_frame(f, &u);
+	ASSERT_NE(0, run.data_size_in);
+
+	/* the test run takes its ingress device from this namespace */
+	fd = open("/run/netns/" NS, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setns(fd, CLONE_NEWNET));
+	close(fd);
+	md.ingress_ifindex = if_nametoindex(XDP_IF);
+	ASSERT_NE(0, md.ingress_ifindex);
+
+	skel = steer_any_bpf__open_and_load();
+	ASSERT_NE(NULL, skel);
+	prog = bpf_program__fd(skel->progs.steer_any);
+	skel->bss->info = (struct rxdp_rx_info){
+		.qpn = u.dqpn, .slot = RXDP_QP_SLOT(u.dqpn), .psn = 1,
+		.l3_off = ROCE_L3, .bth_off = roce_send_l4(&u) + 8,
+		.payload_off = roce_send_payload(&u), .payload_len = 16,
+		.opcode = 0x64, .hdr_len = 20,
+	};
+	/* first a packet as it should be */
+	ASSERT_EQ(0, bpf_prog_test_run_opts(prog, &run));
+	EXPECT_EQ(0, skel->bss->last_err);
+
+	fl.field = &skel->bss->info.payload_len;
+	ASSERT_EQ(0, pthread_create(&t, NULL, flip, &fl));
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(0, bpf_prog_test_run_opts(prog, &run));
+	atomic_store(&fl.stop, true);
+	pthread_join(t, NULL);
+	steer_any_bpf__destroy(skel);
+
+	/* the responder took them all; each counted as the 40 bytes it is */
+	pkts = debugfs_qp_col(self->xqp->qp_num, "rx_pkts");
+	ASSERT_TRUE(WAIT_UNTIL(!pinned_qp_entry(XDP_IF, self->xqp->qp_num,
+						&qe) &&
+			       qe.rx_packets == pkts, 10000));
+	TH_LOG("%llu packets taken", (unsigned long long)pkts);
+	EXPECT_LT(1, pkts);
+	EXPECT_EQ(pkts * (20 + 16 + 4), qe.rx_bytes);
+
+	n = poll_n(self->x.rcq, nrecv, wc, 2000);
+	EXPECT_EQ(nrecv, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status);
+		EXPECT_EQ(GRH_LEN + 16, wc[i].byte_len);
+	}
+	expect_message(_metadata, self, self->x.buf, 0, 16);
 }
 
 /* ---- the hand-over of the maps ----------------------------------------- */

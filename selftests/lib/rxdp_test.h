@@ -268,6 +268,37 @@ int kmsg_bad_count(void);
 long now_ms(void);
 
 /*
+ * ---- The rings of the rxe ABI as a hostile process sees them ----
+ *
+ * The rxe provider maps each queue of a QP, SRQ or CQ from the uverbs
+ * device; the process may write anything into it.
+ */
+struct rxe_queue_buf;	/* <rdma/rdma_user_rxe.h> */
+
+/*
+ * The ring this process mapped from a uverbs device whose header says
+ * index_mask (slots - 1; tests give their queues sizes no other of their
+ * rings has), or NULL.
+ */
+struct rxe_queue_buf *uverbs_ring(uint32_t index_mask);
+/*
+ * Ring a QP's send doorbell as the rxe provider does after writing WQEs:
+ * a post_send command with no work request.  0 or the errno.
+ */
+int uverbs_sq_doorbell(struct ibv_qp *qp);
+/*
+ * Become uid and gid 65534 for good (no groups, no capabilities).
+ * 0 or -1.
+ */
+int become_nobody(void);
+/*
+ * Run fn(arg) in a child that became nobody; wait up to ms (scaled) for
+ * it.  Returns its exit status (fn's return value), -1 when it was killed
+ * or timed out (it is killed then).
+ */
+int run_as_nobody(int (*fn)(void *), void *arg, int ms);
+
+/*
  * ---- rxdpctl and the maps it pins (vm_rxdpctl, vm_xdp) ----
  */
 #include <stdint.h>
