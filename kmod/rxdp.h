@@ -285,7 +285,10 @@ int rxdp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		  struct ib_qp_init_attr *init);
 int rxdp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
 void rxdp_qp_error(struct rxdp_qp *qp);
+void rxdp_qp_error_gen(struct rxdp_qp *qp, u32 gen);
 void rxdp_qp_fatal(struct rxdp_qp *qp);
+bool rxdp_qp_fatal_sq_locked(struct rxdp_qp *qp);
+void rxdp_qp_fatal_done(struct rxdp_qp *qp);
 void rxdp_qp_event(struct rxdp_qp *qp, enum ib_event_type type);
 void rxdp_qp_comm_est(struct rxdp_qp *qp);
 void rxdp_qp_put(struct rxdp_qp *qp);

@@ -176,6 +176,8 @@ static void rxdp_mr_clean_qps(struct rxdp_dev *rdev, u32 lkey)
 		if (rxdp_qp_uses_lkey(qp, lkey))
 			rxdp_qp_fatal(qp);
 		rxdp_qp_put(qp);
+		/* any user's dereg walks every QP of the device */
+		cond_resched();
 	}
 }
 

@@ -240,10 +240,9 @@ void rxdp_flush_rq(struct rxdp_qp *qp)
 /*
  * A user WQE at sq.seen is bad: it completes with status, after the WQEs
  * before it, and the QP goes to the error state, which flushes the rest.
- * Context: sq.lock held; dropped and taken again.
+ * Context: sq.lock held.  Return: as rxdp_qp_fatal_sq_locked().
  */
-static void rxdp_sq_bad_wqe(struct rxdp_qp *qp, enum ib_wc_status status,
-			    unsigned long *flags)
+static bool rxdp_sq_bad_wqe(struct rxdp_qp *qp, enum ib_wc_status status)
 {
 	struct rxdp_queue *q = &qp->sq.q;
 
@@ -251,9 +250,7 @@ static void rxdp_sq_bad_wqe(struct rxdp_qp *qp, enum ib_wc_status status,
 		rxdp_sq_complete_first(qp, IB_WC_WR_FLUSH_ERR);
 	qp->sq.seen = (qp->sq.seen + 1) & q->index_mask;
 	rxdp_sq_complete_first(qp, status);
-	spin_unlock_irqrestore(&qp->sq.lock, *flags);
-	rxdp_qp_fatal(qp);
-	spin_lock_irqsave(&qp->sq.lock, *flags);
+	return rxdp_qp_fatal_sq_locked(qp);
 }
 
 /*
@@ -261,9 +258,12 @@ static void rxdp_sq_bad_wqe(struct rxdp_qp *qp, enum ib_wc_status status,
  * RXDP_DOORBELL_BATCH of them with the lock held.  A bad one completes with
  * its error and the QP goes to the error state, which flushes what follows
  * it; so does a producer index that moved back.
+ * *fatal tells the caller to finish the move to ERR once it lets go of
+ * the lock (rxdp_qp_fatal_done()).
  * Context: process (a uverbs write); sq.lock held; returns with it held.
  */
-static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags)
+static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags,
+			    bool *fatal)
 {
 	struct rxdp_queue *q = &qp->sq.q;
 	size_t size = rxdp_send_wqe_size(&qp->sq);
@@ -286,9 +286,7 @@ static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags)
 			break;
 		}
 		if (!rxdp_sq_load_prod(qp, &prod)) {
-			spin_unlock_irqrestore(&qp->sq.lock, *flags);
-			rxdp_qp_fatal(qp);
-			spin_lock_irqsave(&qp->sq.lock, *flags);
+			*fatal = rxdp_qp_fatal_sq_locked(qp);
 			return -EINVAL;
 		}
 
@@ -300,7 +298,7 @@ static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags)
 			       size);
 			status = rxdp_check_send_wqe(qp, qp->sq_scratch);
 			if (status != IB_WC_SUCCESS) {
-				rxdp_sq_bad_wqe(qp, status, flags);
+				*fatal = rxdp_sq_bad_wqe(qp, status);
 				return 0;
 			}
 			qp->sq.seen = (qp->sq.seen + 1) & q->index_mask;
@@ -410,12 +408,13 @@ int rxdp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		   const struct ib_send_wr **bad_wr)
 {
 	struct rxdp_qp *qp = to_rqp(ibqp);
+	bool fatal = false;
 	unsigned long flags;
 	int err = 0;
 
 	spin_lock_irqsave(&qp->sq.lock, flags);
 	if (qp->is_user) {
-		err = rxdp_sq_doorbell(qp, &flags);
+		err = rxdp_sq_doorbell(qp, &flags, &fatal);
 		goto kick;
 	}
 	if (qp->state < IB_QPS_RTS) {
@@ -424,12 +423,13 @@ int rxdp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		goto out;
 	}
 	/*
-	 * Nothing transmits yet, and only RC has a timer to complete what
-	 * never leaves.  A kernel consumer waits for its sends (ib_mad for
-	 * the REQ of rdma_cm, and rdma_cm's teardown for ib_mad): refuse
-	 * them rather than leave it waiting for ever.
+	 * Nothing transmits yet, and only RC has a timer (when its timeout
+	 * is set) to complete what never leaves.  A kernel consumer waits
+	 * for its sends (ib_mad for the REQ of rdma_cm, and rdma_cm's
+	 * teardown for ib_mad): refuse them rather than leave it waiting for
+	 * ever.  In ERR they flush, as on every QP.
 	 */
-	if (qp->ibqp.qp_type != IB_QPT_RC) {
+	if (qp->ibqp.qp_type != IB_QPT_RC && qp->state != IB_QPS_ERR) {
 		err = -EOPNOTSUPP;
 		*bad_wr = wr;
 		goto out;
@@ -448,6 +448,8 @@ kick:
 		rxdp_sq_kick(qp);
 out:
 	spin_unlock_irqrestore(&qp->sq.lock, flags);
+	if (fatal)
+		rxdp_qp_fatal_done(qp);
 	return err;
 }
 

@@ -49,6 +49,32 @@ static void rxdp_qp_unlock(struct rxdp_qp *qp, unsigned long *flags)
 	spin_unlock_irqrestore(&qp->sq.lock, *flags);
 }
 
+/* Move to ERR and flush.  Context: both work queue locks held. */
+static bool rxdp_qp_set_err(struct rxdp_qp *qp)
+{
+	bool was_err = qp->state == IB_QPS_ERR;
+
+	qp->state = IB_QPS_ERR;
+	qp->attr.qp_state = IB_QPS_ERR;
+	if (was_err)
+		return false;
+	rxdp_maps_qp_sync(qp, false);
+	rxdp_flush_sq(qp);
+	if (!qp->srq)
+		rxdp_flush_rq(qp);
+	return true;
+}
+
+/* What follows a move to ERR, once the locks are let go. */
+static void rxdp_qp_error_done(struct rxdp_qp *qp, bool fatal)
+{
+	rxdp_timers_stop(qp);
+	if (qp->srq)
+		rxdp_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
+	if (fatal)
+		rxdp_qp_event(qp, IB_EVENT_QP_FATAL);
+}
+
 /**
  * rxdp_qp_error - move a QP to the error state
  * @qp: the QP
@@ -60,24 +86,60 @@ static void rxdp_qp_unlock(struct rxdp_qp *qp, unsigned long *flags)
 void rxdp_qp_error(struct rxdp_qp *qp)
 {
 	unsigned long flags;
-	bool was_err;
+	bool moved;
 
 	rxdp_qp_lock(qp, &flags);
-	was_err = qp->state == IB_QPS_ERR;
-	qp->state = IB_QPS_ERR;
-	qp->attr.qp_state = IB_QPS_ERR;
-	if (!was_err) {
-		rxdp_maps_qp_sync(qp, false);
-		rxdp_flush_sq(qp);
-		if (!qp->srq)
-			rxdp_flush_rq(qp);
-	}
+	moved = rxdp_qp_set_err(qp);
 	rxdp_qp_unlock(qp, &flags);
-	if (was_err)
-		return;
-	rxdp_timers_stop(qp);
-	if (qp->srq)
-		rxdp_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
+	if (moved)
+		rxdp_qp_error_done(qp, false);
+}
+
+/**
+ * rxdp_qp_error_gen - move a QP to the error state, if it is still the same
+ * @qp: the QP
+ * @gen: its rx_gen when the error was found, under one of its locks
+ *
+ * An error found before a RESET must not end the next incarnation: the
+ * QP moves only if no RESET came since.
+ */
+void rxdp_qp_error_gen(struct rxdp_qp *qp, u32 gen)
+{
+	unsigned long flags;
+	bool moved = false;
+
+	rxdp_qp_lock(qp, &flags);
+	if (qp->rx_gen == gen)
+		moved = rxdp_qp_set_err(qp);
+	rxdp_qp_unlock(qp, &flags);
+	if (moved)
+		rxdp_qp_error_done(qp, false);
+}
+
+/**
+ * rxdp_qp_fatal_sq_locked - a local error found with the SQ lock held
+ * @qp: the QP
+ *
+ * The QP goes to the error state before the SQ lock is let go, so that
+ * nothing posted after the error is executed, nor a RESET undone.
+ * Context: sq.lock held, IRQs off.
+ * Return: true when rxdp_qp_fatal_done() is due after the lock.
+ */
+bool rxdp_qp_fatal_sq_locked(struct rxdp_qp *qp)
+	__must_hold(&qp->sq.lock)
+{
+	bool moved;
+
+	spin_lock(&qp->rq.lock);
+	moved = rxdp_qp_set_err(qp);
+	spin_unlock(&qp->rq.lock);
+	return moved;
+}
+
+/* The rest of rxdp_qp_fatal_sq_locked(), without the SQ lock. */
+void rxdp_qp_fatal_done(struct rxdp_qp *qp)
+{
+	rxdp_qp_error_done(qp, true);
 }
 
 /**
@@ -127,10 +189,10 @@ static void rxdp_qp_reset(struct rxdp_qp *qp)
 
 	rxdp_timers_stop_sync(qp);
 	rxdp_qp_lock(qp, &flags);
-	WRITE_ONCE(qp->rx_gen, qp->rx_gen + 1);
-	/* the new incarnation before the state: see rxdp_rx_enqueue() */
+	WRITE_ONCE(qp->state, IB_QPS_RESET);
+	/* who sees the new incarnation sees RESET: see rxdp_rx_enqueue() */
 	smp_wmb();
-	qp->state = IB_QPS_RESET;
+	WRITE_ONCE(qp->rx_gen, qp->rx_gen + 1);
 	clear_bit(RXDP_QP_COMM_EST, &qp->flags);
 	rxdp_maps_qp_sync(qp, false);
 	rxdp_queue_empty(&qp->sq.q);
@@ -199,20 +261,21 @@ static int rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
 	unsigned long flags;
 	bool drained;
 
+	rxdp_qp_lock(qp, &flags);
 	switch (state) {
 	case IB_QPS_RESET:
-		rxdp_apply_modify(qp, attr, mask);
-		rxdp_qp_reset(qp);
-		return 0;
 	case IB_QPS_ERR:
+		/* these cannot fail */
 		rxdp_apply_modify(qp, attr, mask);
-		rxdp_qp_error(qp);
+		rxdp_qp_unlock(qp, &flags);
+		if (state == IB_QPS_RESET)
+			rxdp_qp_reset(qp);
+		else
+			rxdp_qp_error(qp);
 		return 0;
 	default:
 		break;
 	}
-
-	rxdp_qp_lock(qp, &flags);
 	if (qp->state == IB_QPS_ERR) {
 		rxdp_qp_unlock(qp, &flags);
 		return -EINVAL;
@@ -484,8 +547,12 @@ int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		if (!err)
 			qp->attr.qp_state = new;
 	} else {
+		unsigned long flags;
+
+		rxdp_qp_lock(qp, &flags);
 		rxdp_apply_modify(qp, attr, mask);
-		rxdp_qp_sync_map(qp);
+		rxdp_maps_qp_sync(qp, false);
+		rxdp_qp_unlock(qp, &flags);
 	}
 out:
 	mutex_unlock(&qp->modify_lock);

@@ -99,6 +99,7 @@ static int rxdp_recv_message(struct rxdp_qp *qp, const u8 *msg, u32 len,
 	bool limit_event = false, overflow = false;
 	struct rxdp_queue *q;
 	unsigned long flags;
+	u32 gen;
 	int ret;
 
 	spin_lock_irqsave(&qp->rq.lock, flags);
@@ -134,6 +135,7 @@ static int rxdp_recv_message(struct rxdp_qp *qp, const u8 *msg, u32 len,
 	}
 	if (srq)
 		spin_unlock(&srq->lock);
+	gen = qp->rx_gen;
 	spin_unlock_irqrestore(&qp->rq.lock, flags);
 
 	if (limit_event && srq->ibsrq.event_handler) {
@@ -147,7 +149,7 @@ static int rxdp_recv_message(struct rxdp_qp *qp, const u8 *msg, u32 len,
 	}
 	/* a WQE that completed in error, or a lost completion */
 	if (ret > 0 || overflow)
-		rxdp_qp_error(qp);
+		rxdp_qp_error_gen(qp, gen);
 	return ret;
 }
 
