@@ -31,6 +31,7 @@ const volatile __u32 ifindex;
 /* kmod/rxdp_kfunc.c, registered for BPF_PROG_TYPE_SYSCALL (sleepable). */
 extern int rxdp_bind_qp_table(__u32 ifindex, void *qp_table__map) __ksym;
 extern int rxdp_bind_qp_slots(__u32 ifindex, void *qp_slots__map) __ksym;
+extern int rxdp_bind_gid_table(__u32 ifindex, void *gid_table__map) __ksym;
 
 SEC("syscall")
 int rxdp_bind(void *ctx __attribute__((unused)))
@@ -39,7 +40,9 @@ int rxdp_bind(void *ctx __attribute__((unused)))
 
 	/* qp_slots first: it is what the XDP program reads */
 	err = rxdp_bind_qp_slots(ifindex, &qp_slots);
-	return err ? err : rxdp_bind_qp_table(ifindex, &qp_table);
+	if (!err)
+		err = rxdp_bind_qp_table(ifindex, &qp_table);
+	return err ? err : rxdp_bind_gid_table(ifindex, &gid_table);
 }
 
 char LICENSE[] SEC("license") = "GPL";

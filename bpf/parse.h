@@ -181,6 +181,7 @@ struct rxdp_pkt {
 	__u64	tp_len;		/* UDP payload: BTH through ICRC */
 	__u64	hdr_len;	/* BTH and extension headers */
 	__u64	payload_len;	/* without pad and ICRC */
+	struct rxdp_gid_key dgid;	/* the destination address, as a GID */
 	__u32	qpn;
 	__u32	psn;
 	__u32	qkey;		/* DETH Q_Key; UD opcodes only */

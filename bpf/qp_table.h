@@ -2,8 +2,8 @@
 /*
  * The QP table, as both BPF objects declare it: the XDP program reads it
  * (maps.h), the loader's bind program hands it to the module (bind.bpf.c).
- * It is two maps, both written by the module, laid out in
- * include/uapi/rxdp.h.
+ * It is two maps, with the device's GIDs beside them, all written by the
+ * module, laid out in include/uapi/rxdp.h.
  */
 #ifndef RXDP_BPF_QP_TABLE_H
 #define RXDP_BPF_QP_TABLE_H
@@ -34,5 +34,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rxdp_qp_slot);
 } qp_slots SEC(".maps");
+
+/*
+ * The device's RoCEv2 GIDs: the destinations that are rxdp's.  Writer:
+ * the module alone.  Reader: the XDP program on every RoCE packet.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RXDP_GID_TABLE_SIZE);
+	__type(key, struct rxdp_gid_key);
+	__type(value, struct rxdp_gid_entry);
+} gid_table SEC(".maps");
 
 #endif /* RXDP_BPF_QP_TABLE_H */

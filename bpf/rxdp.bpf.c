@@ -7,6 +7,8 @@
  *
  *   parse_l2_l4	Ethernet, up to two VLAN tags, IPv4 or IPv6, UDP to
  *			port 4791; anything else is not ours: XDP_PASS
+ *   check_dest		the destination is one of the device's GIDs
+ *			(gid_table); else it is not ours either
  *   check_lengths	IP and UDP lengths against each other and the frame
  *   parse_transport	ICRC, BTH, extension headers, pad, payload size
  *   lookup		the destination QP in qp_slots (in rxdp_rx)
@@ -102,6 +104,10 @@ static __always_inline int parse_l2_l4(struct xdp_md *ctx, struct rxdp_pkt *pkt)
 			return RXDP_CNT_PASSED;
 		pkt->l3_hlen = ipv4_hlen(ip);
 		pkt->ip_len = bpf_ntohs(ip->tot_len);
+		/* ::ffff:a.b.c.d */
+		pkt->dgid.raw[10] = 0xff;
+		pkt->dgid.raw[11] = 0xff;
+		__builtin_memcpy(&pkt->dgid.raw[12], &ip->daddr, 4);
 	} else if (proto == bpf_htons(RXDP_ETH_P_IPV6)) {
 		struct rxdp_ipv6_hdr *ip6 = data + off;
 
@@ -111,6 +117,7 @@ static __always_inline int parse_l2_l4(struct xdp_md *ctx, struct rxdp_pkt *pkt)
 			return RXDP_CNT_PASSED;
 		pkt->l3_hlen = sizeof(*ip6);
 		pkt->ip_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+		__builtin_memcpy(pkt->dgid.raw, ip6->daddr, 16);
 		pkt->ipv6 = true;
 	} else {
 		return RXDP_CNT_PASSED;
@@ -123,6 +130,19 @@ static __always_inline int parse_l2_l4(struct xdp_md *ctx, struct rxdp_pkt *pkt)
 	if (udp->dest != bpf_htons(RXDP_ROCE_PORT))
 		return RXDP_CNT_PASSED;
 	pkt->udp_len = bpf_ntohs(udp->len);
+	return RXDP_NEXT;
+}
+
+/*
+ * RoCEv2 for another endpoint on the link (rdma_rxe on a macvlan of this
+ * netdev, a VM behind a bridge port, anything promiscuous mode brings) is
+ * not rxdp's to judge, let alone to deliver to a QP that happens to have
+ * the number: only a destination among the device's GIDs is.
+ */
+static __always_inline int check_dest(const struct rxdp_pkt *pkt)
+{
+	if (!bpf_map_lookup_elem(&gid_table, &pkt->dgid))
+		return RXDP_CNT_PASSED;
 	return RXDP_NEXT;
 }
 
@@ -339,6 +359,8 @@ int rxdp_rx(struct xdp_md *ctx)
 		return account(RXDP_CNT_PASSED);
 
 	cnt = parse_l2_l4(ctx, &pkt);
+	if (cnt == RXDP_NEXT)
+		cnt = check_dest(&pkt);
 	if (cnt == RXDP_NEXT)
 		cnt = check_lengths(ctx, &pkt);
 	if (cnt == RXDP_NEXT)

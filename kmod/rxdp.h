@@ -71,8 +71,11 @@ struct rxdp_dev {
 	atomic_t		next_srq;
 	struct dentry		*debugfs;
 
+	/* RoCEv2 GIDs by table index, for the XDP program's gid_table */
+	struct xarray		gids;		/* under maps_lock */
+
 	/* the XDP program's QP table, once the loader bound it */
-	struct mutex		maps_lock;	/* replacing maps */
+	struct mutex		maps_lock;	/* replacing maps; gids */
 	struct rxdp_maps __rcu	*maps;
 };
 
@@ -321,6 +324,7 @@ void rxdp_timers_shutdown(struct rxdp_qp *qp);
 enum rxdp_map_kind {
 	RXDP_BIND_QP_TABLE,
 	RXDP_BIND_QP_SLOTS,
+	RXDP_BIND_GID_TABLE,
 	RXDP_BIND_KINDS
 };
 
@@ -331,6 +335,15 @@ void rxdp_maps_unbind(struct rxdp_dev *rdev);
 void rxdp_maps_qp_sync(struct rxdp_qp *qp, bool remove);
 void rxdp_maps_qp_counters(struct rxdp_qp *qp);
 void rxdp_qp_sync_map(struct rxdp_qp *qp);
+void rxdp_maps_gid_set(struct rxdp_dev *rdev, const union ib_gid *gid,
+		       u32 index);
+void rxdp_maps_gid_clear(struct rxdp_dev *rdev, const union ib_gid *gid);
+
+/* rxdp_gid.c: the device's RoCEv2 GIDs */
+int rxdp_add_gid(const struct ib_gid_attr *attr, void **context);
+int rxdp_del_gid(const struct ib_gid_attr *attr, void **context);
+void rxdp_gids_sync_map(struct rxdp_dev *rdev);
+void rxdp_gids_cleanup(struct rxdp_dev *rdev);
 
 /* rxdp_rx.c: the receive queue of a QP */
 int rxdp_rx_init(struct rxdp_qp *qp);

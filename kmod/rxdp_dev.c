@@ -152,6 +152,7 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 
 	rxdp_debugfs_remove_dev(rdev);
 	rxdp_maps_unbind(rdev);
+	rxdp_gids_cleanup(rdev);
 	/* the RDMA core destroyed every object before we get here */
 	left = rxdp_qpn_cleanup(&rdev->qpn);
 	if (left)
@@ -229,6 +230,7 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 	rxdp_mr_init(rdev);
 	mutex_init(&rdev->maps_lock);
 	xa_init_flags(&rdev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
+	xa_init(&rdev->gids);
 	rdev->port_state = IB_PORT_DOWN;
 	rdev->ib_dev.node_type = RDMA_NODE_IB_CA;
 	rdev->ib_dev.phys_port_cnt = 1;

@@ -2,7 +2,8 @@
 /*
  * kfuncs: the XDP program hands packets to QPs through rxdp_xdp_steer(),
  * and the loader hands the QP table to the module through a syscall
- * program calling rxdp_bind_qp_table() and rxdp_bind_qp_slots().
+ * program calling rxdp_bind_qp_table(), rxdp_bind_qp_slots() and
+ * rxdp_bind_gid_table().
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
@@ -111,6 +112,18 @@ __bpf_kfunc int rxdp_bind_qp_slots(u32 ifindex, void *qp_slots__map)
 	return rxdp_bind(ifindex, RXDP_BIND_QP_SLOTS, qp_slots__map);
 }
 
+/**
+ * rxdp_bind_gid_table - give the module the gid_table of an interface
+ * @ifindex: the interface, in the caller's network namespace
+ * @gid_table__map: the pinned gid_table map
+ *
+ * Return: as rxdp_bind_qp_table().
+ */
+__bpf_kfunc int rxdp_bind_gid_table(u32 ifindex, void *gid_table__map)
+{
+	return rxdp_bind(ifindex, RXDP_BIND_GID_TABLE, gid_table__map);
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(rxdp_xdp_kfunc_ids)
@@ -125,6 +138,7 @@ static const struct btf_kfunc_id_set rxdp_xdp_kfuncs = {
 BTF_KFUNCS_START(rxdp_syscall_kfunc_ids)
 BTF_ID_FLAGS(func, rxdp_bind_qp_table, KF_SLEEPABLE)
 BTF_ID_FLAGS(func, rxdp_bind_qp_slots, KF_SLEEPABLE)
+BTF_ID_FLAGS(func, rxdp_bind_gid_table, KF_SLEEPABLE)
 BTF_KFUNCS_END(rxdp_syscall_kfunc_ids)
 
 static const struct btf_kfunc_id_set rxdp_syscall_kfuncs = {

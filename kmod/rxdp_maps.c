@@ -3,7 +3,8 @@
  * The QP table the XDP program reads: the loader creates and pins its two
  * maps, qp_table (by QPN, every field, what users read) and qp_slots (by
  * slot, what the program checks per packet), and hands them over one at
- * a time (rxdp_bind_qp_table and rxdp_bind_qp_slots kfuncs).  From then
+ * a time (rxdp_bind_qp_table and rxdp_bind_qp_slots kfuncs); gid_table,
+ * the device's RoCEv2 GIDs (rxdp_gid.c), comes the same way.  From then
  * on the module is the only writer of their lifecycle fields, and keeps
  * both entries of a QP in step with it synchronously: a QP is receiving
  * from the moment modify_qp to RTR returns, and gone from both maps when
@@ -24,9 +25,10 @@ struct rxdp_maps {
 
 /* Is map a map of this type and layout? Maps of another version are not. */
 static int rxdp_maps_check(struct bpf_map *map, enum bpf_map_type type,
-			   u32 value_size, u32 min_entries, u32 max_entries)
+			   u32 key_size, u32 value_size, u32 min_entries,
+			   u32 max_entries)
 {
-	if (map->map_type != type || map->key_size != sizeof(u32) ||
+	if (map->map_type != type || map->key_size != key_size ||
 	    map->value_size != value_size || map->max_entries < min_entries ||
 	    map->max_entries > max_entries)
 		return -EINVAL;
@@ -270,12 +272,17 @@ int rxdp_maps_bind(struct rxdp_dev *rdev, enum rxdp_map_kind kind,
 	int err;
 
 	if (kind == RXDP_BIND_QP_TABLE)
-		err = rxdp_maps_check(map, BPF_MAP_TYPE_HASH,
+		err = rxdp_maps_check(map, BPF_MAP_TYPE_HASH, sizeof(u32),
 				      sizeof(struct rxdp_qp_entry), 2, U32_MAX);
-	else
-		err = rxdp_maps_check(map, BPF_MAP_TYPE_ARRAY,
+	else if (kind == RXDP_BIND_QP_SLOTS)
+		err = rxdp_maps_check(map, BPF_MAP_TYPE_ARRAY, sizeof(u32),
 				      sizeof(struct rxdp_qp_slot),
 				      RXDP_QP_SLOTS, RXDP_QP_SLOTS);
+	else
+		err = rxdp_maps_check(map, BPF_MAP_TYPE_HASH,
+				      sizeof(struct rxdp_gid_key),
+				      sizeof(struct rxdp_gid_entry),
+				      RXDP_GID_TABLE_SIZE, U32_MAX);
 	if (err)
 		return err;
 	/* two devices number QPs independently: one table each */
@@ -288,11 +295,84 @@ int rxdp_maps_bind(struct rxdp_dev *rdev, enum rxdp_map_kind kind,
 		return err;
 	}
 
+	if (kind == RXDP_BIND_GID_TABLE) {
+		mutex_lock(&rdev->maps_lock);
+		rxdp_gids_sync_map(rdev);
+		mutex_unlock(&rdev->maps_lock);
+		return 0;
+	}
 	for (qpn = 0; (qp = rxdp_qp_next(&rdev->qpn, &qpn)); qpn++) {
 		rxdp_qp_sync_map(qp);
 		rxdp_qp_put(qp);
 	}
 	return 0;
+}
+
+/* The device's gid_table, if bound.  Context: maps_lock held. */
+static struct bpf_map *rxdp_maps_gid_table(struct rxdp_dev *rdev)
+{
+	struct rxdp_maps *maps;
+
+	maps = rcu_dereference_protected(rdev->maps,
+					 lockdep_is_held(&rdev->maps_lock));
+	return maps ? maps->map[RXDP_BIND_GID_TABLE] : NULL;
+}
+
+/**
+ * rxdp_maps_gid_set - the device has this RoCEv2 GID at this index
+ * @rdev: the device
+ * @gid: the GID
+ * @index: its index in the device's GID table
+ *
+ * Context: maps_lock held; may sleep.
+ */
+void rxdp_maps_gid_set(struct rxdp_dev *rdev, const union ib_gid *gid,
+		       u32 index)
+{
+	struct bpf_map *map = rxdp_maps_gid_table(rdev);
+	struct rxdp_gid_entry e = {
+		.gid_index = index,
+		.dev_index = rdev->ib_dev.index,
+	};
+	struct rxdp_gid_key key;
+	int err;
+
+	if (!map)
+		return;
+	memcpy(key.raw, gid->raw, sizeof(key.raw));
+	/* the hash map's per-CPU free lists want us to stay on this CPU */
+	migrate_disable();
+	rcu_read_lock();
+	err = map->ops->map_update_elem(map, &key, &e, BPF_ANY);
+	rcu_read_unlock();
+	migrate_enable();
+	/* a packet to it would be passed to the stack, not lost */
+	if (err)
+		ibdev_warn_ratelimited(&rdev->ib_dev,
+				       "gid_table has no room for GID %pI6: %d\n",
+				       gid->raw, err);
+}
+
+/**
+ * rxdp_maps_gid_clear - the device no longer has this GID
+ * @rdev: the device
+ * @gid: the GID
+ *
+ * Context: maps_lock held.
+ */
+void rxdp_maps_gid_clear(struct rxdp_dev *rdev, const union ib_gid *gid)
+{
+	struct bpf_map *map = rxdp_maps_gid_table(rdev);
+	struct rxdp_gid_key key;
+
+	if (!map)
+		return;
+	memcpy(key.raw, gid->raw, sizeof(key.raw));
+	migrate_disable();
+	rcu_read_lock();
+	map->ops->map_delete_elem(map, &key);
+	rcu_read_unlock();
+	migrate_enable();
 }
 
 /* The device is going away: let go of its maps. */

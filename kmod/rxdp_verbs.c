@@ -138,6 +138,7 @@ const struct ib_device_ops rxdp_dev_ops = {
 	.driver_id = RDMA_DRIVER_RXE,
 	.uverbs_abi_ver = RXDP_UVERBS_ABI_VERSION,
 
+	.add_gid = rxdp_add_gid,
 	.alloc_pd = rxdp_alloc_pd,
 	.alloc_ucontext = rxdp_alloc_ucontext,
 	.create_ah = rxdp_create_ah,
@@ -147,6 +148,7 @@ const struct ib_device_ops rxdp_dev_ops = {
 	.create_user_ah = rxdp_create_ah,
 	.dealloc_pd = rxdp_dealloc_pd,
 	.dealloc_ucontext = rxdp_dealloc_ucontext,
+	.del_gid = rxdp_del_gid,
 	.dereg_mr = rxdp_dereg_mr,
 	.destroy_ah = rxdp_destroy_ah,
 	.destroy_cq = rxdp_destroy_cq,

@@ -402,7 +402,7 @@ static void build_roce(struct frame *f, const struct spec *s)
 /* The loaded program and its maps, as each fixture has them. */
 struct xdp_env {
 	struct rxdp_bpf *skel;
-	int prog, qp_map, slot_map, cfg_map, cnt_map;
+	int prog, qp_map, slot_map, cfg_map, cnt_map, gid_map;
 	int ncpus;
 	struct rxdp_dev_config cfg;
 };
@@ -452,6 +452,19 @@ static int clear_slots(struct xdp_env *x)
 	return bpf_map_update_batch(x->slot_map, keys, zero, &n, NULL);
 }
 
+/* The GIDs of the addresses build_roce() sends to. */
+static const struct rxdp_gid_key dst_gid4 = { .raw = {
+	[10] = 0xff, [11] = 0xff, 192, 168, 1, 2 } };
+static const struct rxdp_gid_key dst_gid6 = { .raw = {
+	0x20, 0x01, 0x0d, 0xb8, [15] = 2 } };
+
+static int put_gid(struct xdp_env *x, const struct rxdp_gid_key *k)
+{
+	struct rxdp_gid_entry e = { .gid_index = 1, .dev_index = DEV_INDEX };
+
+	return bpf_map_update_elem(x->gid_map, k, &e, BPF_ANY);
+}
+
 static int put_qp(struct xdp_env *x, const struct rxdp_qp_entry *e)
 {
 	return rxdp_put_qp(x->qp_map, x->slot_map, e);
@@ -475,10 +488,14 @@ static bool env_setup(struct __test_metadata *_metadata, struct xdp_env *x)
 	x->slot_map = bpf_map__fd(x->skel->maps.qp_slots);
 	x->cfg_map = bpf_map__fd(x->skel->maps.dev_config);
 	x->cnt_map = bpf_map__fd(x->skel->maps.rx_counters);
+	x->gid_map = bpf_map__fd(x->skel->maps.gid_table);
 	x->ncpus = libbpf_num_possible_cpus();
 	ASSERT_GT(x->ncpus, 0);
 	while (!bpf_map_get_next_key(x->qp_map, NULL, &key))
 		ASSERT_EQ(0, bpf_map_delete_elem(x->qp_map, &key));
+	/* the device has the addresses the frames go to */
+	ASSERT_EQ(0, put_gid(x, &dst_gid4));
+	ASSERT_EQ(0, put_gid(x, &dst_gid6));
 	ASSERT_EQ(0, clear_slots(x)) TH_LOG("qp_slots: %s", strerror(errno));
 
 	/* the map names are part of the interface: rxdpctl pins by them */
@@ -488,6 +505,8 @@ static bool env_setup(struct __test_metadata *_metadata, struct xdp_env *x)
 		     bpf_map__name(x->skel->maps.dev_config));
 	EXPECT_STREQ(RXDP_MAP_COUNTERS,
 		     bpf_map__name(x->skel->maps.rx_counters));
+	EXPECT_STREQ(RXDP_MAP_GID_TABLE,
+		     bpf_map__name(x->skel->maps.gid_table));
 
 	memset(&x->cfg, 0, sizeof(x->cfg));
 	x->cfg.ifindex = 1;
@@ -759,6 +778,27 @@ TEST_F(rx, receiving_states)
 }
 
 /* ---- not ours: passed untouched -------------------------------------- */
+
+/*
+ * RoCEv2 to an address that is not one of the device's GIDs is for
+ * another endpoint on the link (rdma_rxe on a macvlan, a VM behind a
+ * bridge): passed, though it names a receiving QP of this device.
+ */
+TEST_F(rx, other_destination)
+{
+	const struct rxdp_gid_key *mine = variant->ipv6 ? &dst_gid6 :
+							  &dst_gid4;
+
+	build_roce(&frame, &SPEC(variant));
+	RUN(&frame, RXDP_CNT_DELIVERED, QP_RC);
+	ASSERT_EQ(0, bpf_map_delete_elem(self->x.gid_map, mine));
+	RUN(&frame, RXDP_CNT_PASSED, 0);
+	/* and the other family's GID does not stand in for it */
+	ASSERT_EQ(0, put_gid(&self->x, variant->ipv6 ? &dst_gid4 : &dst_gid6));
+	RUN(&frame, RXDP_CNT_PASSED, 0);
+	ASSERT_EQ(0, put_gid(&self->x, mine));
+	RUN(&frame, RXDP_CNT_DELIVERED, QP_RC);
+}
 
 TEST_F(rx, other_udp_ports)
 {
@@ -1447,6 +1487,18 @@ static bool parse_capture(struct frame *f)
 }
 
 /* Make the QP the captured packet is for, of the type its opcode says. */
+/* The destination of a captured frame becomes one of the device's GIDs. */
+static int add_capture_gid(struct xdp_env *x, const struct frame *f)
+{
+	struct rxdp_gid_key k = { .raw = { [10] = 0xff, [11] = 0xff } };
+
+	if (f->ipv6)
+		memcpy(k.raw, f->b + f->l3 + 24, 16);
+	else
+		memcpy(k.raw + 12, f->b + f->l3 + 16, 4);
+	return put_gid(x, &k);
+}
+
 static uint32_t add_capture_qp(struct __test_metadata *_metadata,
 			       struct xdp_env *x, const struct frame *f)
 {
@@ -1498,6 +1550,7 @@ TEST_F(capture, accepted)
 		icrc = c[0] | c[1] << 8 | c[2] << 16 | (uint32_t)c[3] << 24;
 		EXPECT_EQ(icrc, frame_icrc(&frame))
 			TH_LOG("packet %d: our ICRC differs from rxe's", n);
+		ASSERT_EQ(0, add_capture_gid(&self->x, &frame));
 		qpn = add_capture_qp(_metadata, &self->x, &frame);
 		run_frame(_metadata, &self->x, &frame, 0, RXDP_CNT_DELIVERED,
 			  qpn);
@@ -1526,11 +1579,14 @@ TEST_F(capture, corrupted)
 		at[1] = frame.bth + 3;		/* P_Key */
 		at[2] = frame.l3 + (frame.ipv6 ? 24 : 16);	/* dest. addr */
 		at[3] = frame.icrc - 1;		/* last byte before the ICRC */
+		ASSERT_EQ(0, add_capture_gid(&self->x, &frame));
 		add_capture_qp(_metadata, &self->x, &frame);
 		for (i = 0; i < ARRAY_LEN(at); i++) {
 			frame.b[at[i]] ^= 0x04;
+			/* another destination is another endpoint's */
 			run_frame(_metadata, &self->x, &frame, 0,
-				  RXDP_CNT_BAD_ICRC, 0);
+				  i == 2 ? RXDP_CNT_PASSED : RXDP_CNT_BAD_ICRC,
+				  0);
 			frame.b[at[i]] ^= 0x04;
 		}
 		if (!__test_passed(_metadata)) {

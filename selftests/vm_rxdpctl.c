@@ -82,7 +82,8 @@ static bool link_has_rdma(const char *pre, const char *ifname)
 static int our_maps(void)
 {
 	static const char *const names[] = { RXDP_MAP_QP_TABLE,
-		RXDP_MAP_QP_SLOTS, RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS, NULL };
+		RXDP_MAP_QP_SLOTS, RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS,
+		RXDP_MAP_GID_TABLE, NULL };
 
 	return bpf_map_count(names);
 }
@@ -93,7 +94,8 @@ static void check_attached(struct __test_metadata *_metadata, const char *pre,
 			   const char *mode)
 {
 	static const char *const maps[] = { RXDP_MAP_QP_TABLE,
-		RXDP_MAP_QP_SLOTS, RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS };
+		RXDP_MAP_QP_SLOTS, RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS,
+		RXDP_MAP_GID_TABLE };
 	struct rxdp_dev_config cfg;
 	struct rxdp_qp_entry e;
 	struct rxdp_qp_slot s;

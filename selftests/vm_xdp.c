@@ -263,6 +263,38 @@ static void expect_entry(struct __test_metadata *_metadata, struct ibv_qp *qp,
 	EXPECT_EQ(e->dev_index, s.dev_index);
 }
 
+/* Is the address (IPv4 or IPv6) a key of the pinned gid_table? */
+static bool gid_table_has(const char *addr)
+{
+	struct rxdp_gid_key k = { .raw = { [10] = 0xff, [11] = 0xff } };
+	struct rxdp_gid_entry e;
+	int fd = pinned_map_fd(XDP_IF, RXDP_MAP_GID_TABLE);
+	bool has;
+
+	if (fd < 0)
+		return false;
+	if (inet_pton(AF_INET, addr, k.raw + 12) != 1)
+		inet_pton(AF_INET6, addr, k.raw);
+	has = !bpf_map_lookup_elem(fd, &k, &e);
+	close(fd);
+	return has;
+}
+
+/*
+ * gid_table holds the device's RoCEv2 GIDs, following the addresses of
+ * its netdev: what the XDP program takes as rxdp's.
+ */
+TEST_F(table, gids_follow_addresses)
+{
+	EXPECT_TRUE(gid_table_has(XDP_ADDR));
+	EXPECT_FALSE(gid_table_has("10.78.0.9"));
+	ASSERT_EQ(0, sh(IN_NS "ip addr add 10.78.0.9/24 dev " XDP_IF));
+	EXPECT_TRUE(WAIT_UNTIL(gid_table_has("10.78.0.9"), 5000));
+	ASSERT_EQ(0, sh(IN_NS "ip addr del 10.78.0.9/24 dev " XDP_IF));
+	EXPECT_TRUE(WAIT_UNTIL(!gid_table_has("10.78.0.9"), 5000));
+	EXPECT_TRUE(gid_table_has(XDP_ADDR));
+}
+
 TEST_F(table, follows_every_state)
 {
 	static const enum ibv_qp_type types[] = { IBV_QPT_RC, IBV_QPT_UC,
@@ -982,6 +1014,12 @@ static void module_checks_icrc(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, ud_receiver(self));
 	ASSERT_EQ(0, post_recvs(self->xqp, self->x.mr, RECV_LEN, 4, 40));
+	/* the device must have the destination, or the packets are passed */
+	if (ipv6) {
+		ASSERT_EQ(0, sh(IN_NS "ip -6 addr add fd00::2/64 dev " XDP_IF
+				" nodad 2>/dev/null || true"));
+		ASSERT_TRUE(WAIT_UNTIL(gid_table_has("fd00::2"), 5000));
+	}
 	ASSERT_EQ(0, mac_of("", RXE_IF, u.smac));
 	ASSERT_EQ(0, mac_of(IN_NS, XDP_IF, u.dmac));
 	u.dqpn = self->xqp->qp_num;
@@ -1110,6 +1148,95 @@ TEST_F_TIMEOUT(ud, receive_while_tearing_down, 240)
 	EXPECT_EQ(bad, kmsg_bad_count());
 	TH_LOG("received %d, protection errors %d, flushed %d", seen[0],
 	       seen[1], seen[2]);
+}
+
+/* ---- another endpoint on the same link ----------------------------- */
+
+#define MV_IF		"rxx0m"
+#define MV_ADDR		"10.78.0.7"
+
+/* A UDP socket on port 4791 of MV_ADDR, in the namespace; -1 on error. */
+static int mv_socket(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(4791) };
+	int self_ns = open("/proc/self/ns/net", O_RDONLY);
+	int ns = open("/run/netns/" NS, O_RDONLY), fd = -1;
+
+	inet_pton(AF_INET, MV_ADDR, &sa.sin_addr);
+	if (self_ns >= 0 && ns >= 0 && !setns(ns, CLONE_NEWNET)) {
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			close(fd);
+			fd = -1;
+		}
+		if (setns(self_ns, CLONE_NEWNET)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (ns >= 0)
+		close(ns);
+	if (self_ns >= 0)
+		close(self_ns);
+	return fd;
+}
+
+/*
+ * A macvlan on rxdp's netdev, with its own MAC and address, is another
+ * RoCE endpoint on the link (rdma_rxe could run on it).  A RoCEv2 packet
+ * to it is passed to the stack and reaches it, even when it names a
+ * receiving QP of rxdp; rxdp's own packets still land in that QP.
+ */
+TEST_F_TIMEOUT(ud, other_endpoint_keeps_its_packets, 120)
+{
+	static uint8_t f[ROCE_FRAME_MAX];
+	struct roce_send u = {
+		.saddr = ntohl(inet_addr(RXE_ADDR)),
+		.daddr = ntohl(inet_addr(MV_ADDR)),
+		.sqpn = 0x42, .qkey = UD_QKEY, .psn = 1,
+		.payload = self->r.buf, .len = 32,
+	};
+	uint64_t before[RXDP_CNT_MAX], after[RXDP_CNT_MAX];
+	uint8_t got[2048];
+	struct ibv_wc wc;
+	size_t len;
+	int fd;
+
+	ASSERT_EQ(0, ud_receiver(self));
+	ASSERT_EQ(0, post_recvs(self->xqp, self->x.mr, RECV_LEN, 2, 70));
+	sh(IN_NS "ip link del " MV_IF " 2>/dev/null");
+	ASSERT_EQ(0, sh(IN_NS "ip link add " MV_IF " link " XDP_IF
+			" type macvlan mode bridge && "
+			IN_NS "ip addr add " MV_ADDR "/24 dev " MV_IF " && "
+			IN_NS "ip link set " MV_IF " up"));
+	fd = mv_socket();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mac_of("", RXE_IF, u.smac));
+	ASSERT_EQ(0, mac_of(IN_NS, MV_IF, u.dmac));
+	u.dqpn = self->xqp->qp_num;
+	len = roce_send_frame(f, &u);
+	ASSERT_NE(0, len);
+
+	ASSERT_EQ(0, pinned_counters(XDP_IF, before));
+	ASSERT_EQ(0, inject(f, len));
+	EXPECT_TRUE(WAIT_FOR(recv(fd, got, sizeof(got), 0) > 0, 3000))
+		TH_LOG("the macvlan's RoCE packet did not reach it");
+	ASSERT_EQ(0, pinned_counters(XDP_IF, after));
+	EXPECT_EQ(before[RXDP_CNT_PASSED] + 1, after[RXDP_CNT_PASSED]);
+	EXPECT_EQ(before[RXDP_CNT_DELIVERED], after[RXDP_CNT_DELIVERED]);
+	EXPECT_EQ(0, poll_n(self->x.rcq, 1, &wc, 300));
+
+	/* the same message to rxdp's address is rxdp's */
+	u.daddr = ntohl(inet_addr(XDP_ADDR));
+	ASSERT_EQ(0, mac_of(IN_NS, XDP_IF, u.dmac));
+	len = roce_send_frame(f, &u);
+	ASSERT_EQ(0, inject(f, len));
+	ASSERT_EQ(1, poll_n(self->x.rcq, 1, &wc, 5000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(70, wc.wr_id);
+	close(fd);
+	sh(IN_NS "ip link del " MV_IF);
 }
 
 /* ---- what another XDP program hands the steer kfunc ------------------ */

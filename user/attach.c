@@ -10,8 +10,8 @@
  *                     passes everything until dev_config says ACTIVE
  *   3. RDMA device    RDMA netlink NEWLINK, "rxdp" link on the interface
  *   4. dev_config     ifindex, device index, MTU, P_Key table
- *   5. binding        a syscall program hands qp_table and qp_slots to
- *                     the module
+ *   5. binding        a syscall program hands qp_table, qp_slots and
+ *                     gid_table to the module
  *   6. ACTIVE         the XDP program starts judging RoCE packets
  */
 #include <errno.h>
@@ -49,6 +49,7 @@ static struct rxdp_bpf *open_xdp_obj(struct bpf_map *maps[PIN_N])
 	}
 	maps[PIN_QP_TABLE] = skel->maps.qp_table;
 	maps[PIN_QP_SLOTS] = skel->maps.qp_slots;
+	maps[PIN_GID_TABLE] = skel->maps.gid_table;
 	maps[PIN_DEV_CONFIG] = skel->maps.dev_config;
 	maps[PIN_COUNTERS] = skel->maps.rx_counters;
 	return skel;
@@ -470,6 +471,9 @@ int cmd_attach(int argc, char **argv)
 	if (!err)
 		err = bpf_map__reuse_fd(bind->maps.qp_slots,
 					bpf_map__fd(skel->maps.qp_slots));
+	if (!err)
+		err = bpf_map__reuse_fd(bind->maps.gid_table,
+					bpf_map__fd(skel->maps.gid_table));
 	if (!err)
 		err = bind_bpf__load(bind);
 	if (err) {

@@ -97,6 +97,13 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 /* ---- the frame ---------------------------------------------------------- */
 
+/* The frames' destination, 10.78.0.2, as the device's GID. */
+static const struct rxdp_gid_key dgid = { .raw = {
+	[10] = 0xff, [11] = 0xff, 10, 78, 0, 2 } };
+static const struct rxdp_gid_entry dgid_e = {
+	.gid_index = 1, .dev_index = DEV_INDEX,
+};
+
 /*
  * Ethernet, IPv4, UDP to 4791, BTH (SEND_ONLY: RC to RC_QPN, else UD to
  * QPN), DETH for UD, payload, ICRC.  Returns the frame's length.
@@ -456,6 +463,9 @@ int main(int argc, char **argv)
 		if (rxdp_put_qp(bpf_map__fd(b.skel->maps.qp_table),
 				bpf_map__fd(b.skel->maps.qp_slots), &qps[i]))
 			die("QP %#x: %s", qps[i].qpn, strerror(errno));
+	if (bpf_map_update_elem(bpf_map__fd(b.skel->maps.gid_table), &dgid,
+				&dgid_e, BPF_ANY))
+		die("gid_table: %s", strerror(errno));
 	b.drop_fd = load_drop();
 	b.module_icrc = !access("/sys/module/rxdp", F_OK) &&
 			!open_opts.btf_custom_path;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The pinned maps of rxdpctl: RXDP_PIN_DIR/<ifname>/{qp_table,qp_slots,
- * dev_config,rx_counters}, where to find the BPF file system, layout
+ * dev_config,rx_counters,gid_table}, where to find the BPF file system, layout
  * checks.
  */
 #include <dirent.h>
@@ -27,6 +27,7 @@ struct map_spec pin_specs[PIN_N] = {
 	[PIN_DEV_CONFIG] = { .name = RXDP_MAP_DEV_CONFIG },
 	[PIN_COUNTERS]	 = { .name = RXDP_MAP_COUNTERS },
 	[PIN_QP_SLOTS]	 = { .name = RXDP_MAP_QP_SLOTS },
+	[PIN_GID_TABLE]	 = { .name = RXDP_MAP_GID_TABLE },
 };
 
 static bool is_bpffs(const char *path)

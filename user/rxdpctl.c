@@ -297,8 +297,9 @@ static void status_one(const struct attached *a)
 	       a->cfg.flags & RXDP_CFG_F_ACTIVE ? "active" : "inactive",
 	       a->cfg.flags & RXDP_CFG_F_ICRC ? ", ICRC checked" : "",
 	       count_qps(a->fd[PIN_QP_TABLE]));
-	printf("    maps %s/{%s,%s,%s,%s}\n", a->dir.shown, RXDP_MAP_QP_TABLE,
-	       RXDP_MAP_QP_SLOTS, RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS);
+	printf("    maps %s/{%s,%s,%s,%s,%s}\n", a->dir.shown,
+	       RXDP_MAP_QP_TABLE, RXDP_MAP_QP_SLOTS, RXDP_MAP_GID_TABLE,
+	       RXDP_MAP_DEV_CONFIG, RXDP_MAP_COUNTERS);
 }
 
 static int cmd_status(int argc, char **argv)

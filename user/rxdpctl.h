@@ -33,8 +33,9 @@ enum rxdp_pin_map {
 	PIN_QP_TABLE,
 	PIN_DEV_CONFIG,
 	PIN_COUNTERS,
-	/* the newest: the pins of an older rxdpctl lack it */
+	/* the newest: the pins of an older rxdpctl lack them */
 	PIN_QP_SLOTS,
+	PIN_GID_TABLE,
 	PIN_N
 };
 

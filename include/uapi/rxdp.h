@@ -29,6 +29,7 @@
 #define RXDP_MAP_QP_SLOTS	"qp_slots"
 #define RXDP_MAP_DEV_CONFIG	"dev_config"
 #define RXDP_MAP_COUNTERS	"rx_counters"
+#define RXDP_MAP_GID_TABLE	"gid_table"
 
 #define RXDP_QP_TABLE_SIZE	65536	/* max entries of qp_table */
 
@@ -155,7 +156,7 @@ struct rxdp_qp_slot {
  */
 enum rxdp_counter {
 	RXDP_CNT_DELIVERED,	/* steered to a QP */
-	RXDP_CNT_PASSED,	/* not RoCEv2 for rxdp: XDP_PASS */
+	RXDP_CNT_PASSED,	/* not RoCEv2 for rxdp's GIDs: XDP_PASS */
 	RXDP_CNT_BAD_LEN,	/* truncated, or IP/UDP/BTH lengths disagree */
 	RXDP_CNT_BAD_TVER,	/* BTH transport version not 0 */
 	RXDP_CNT_BAD_ICRC,	/* invariant CRC mismatch */
@@ -219,6 +220,26 @@ struct rxdp_dev_config {
 	__u32	pad1;
 	__u16	pkey[RXDP_PKEY_TBL_LEN];	/* entry 0: RXDP_PKEY_DEFAULT */
 	__u64	reserved[4];
+};
+
+/*
+ * gid_table: a hash map keyed by a GID of the device (an IPv4 address as
+ * the GID ::ffff:a.b.c.d), value this struct.  Written by the module
+ * alone: an entry for each RoCEv2 GID in the device's GID table, made and
+ * deleted as the RDMA core adds and deletes them (as addresses come and
+ * go on the netdev).  The XDP program passes a RoCEv2 packet whose
+ * destination address is not a key: it is for another endpoint on the
+ * same link (a macvlan, a bridge port, promiscuous mode).
+ */
+#define RXDP_GID_TABLE_SIZE	1024	/* the device's GID table length */
+
+struct rxdp_gid_key {
+	__u8	raw[16];
+};
+
+struct rxdp_gid_entry {
+	__u32	gid_index;	/* in the device's GID table */
+	__u32	dev_index;	/* ib_device index of the device */
 };
 
 /* rxdp_rx_info.flags */
