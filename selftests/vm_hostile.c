@@ -526,12 +526,6 @@ static int raw_resize_cq(struct ibv_cq *cq, uint32_t cqe, void *resp)
 		struct ib_uverbs_cmd_hdr hdr;
 		struct ib_uverbs_resize_cq cmd;
 	} req = {
-		.hdr = {
-			.command = IB_USER_VERBS_CMD_RESIZE_CQ,
-			.in_words = sizeof(req) / 4,
-			.out_words = (sizeof(struct ib_uverbs_resize_cq_resp) +
-				      sizeof(struct rxe_resize_cq_resp)) / 4,
-		},
 		.cmd = {
 			.response = (uintptr_t)resp,
 			.cq_handle = cq->handle,
@@ -539,9 +533,10 @@ static int raw_resize_cq(struct ibv_cq *cq, uint32_t cqe, void *resp)
 		},
 	};
 
-	if (write(cq->context->cmd_fd, &req, sizeof(req)) != sizeof(req))
-		return errno;
-	return 0;
+	return uverbs_write(cq->context, IB_USER_VERBS_CMD_RESIZE_CQ, &req,
+			    sizeof(req),
+			    sizeof(struct ib_uverbs_resize_cq_resp) +
+			    sizeof(struct rxe_resize_cq_resp));
 }
 
 /* modify_srq of max_wr, the new ring's place going to mi. */
@@ -552,10 +547,6 @@ static int raw_resize_srq(struct ibv_srq *srq, uint32_t max_wr, void *mi)
 		struct ib_uverbs_modify_srq cmd;
 		struct rxe_modify_srq_cmd drv;
 	} req = {
-		.hdr = {
-			.command = IB_USER_VERBS_CMD_MODIFY_SRQ,
-			.in_words = sizeof(req) / 4,
-		},
 		.cmd = {
 			.srq_handle = srq->handle,
 			.attr_mask = IBV_SRQ_MAX_WR,
@@ -564,9 +555,8 @@ static int raw_resize_srq(struct ibv_srq *srq, uint32_t max_wr, void *mi)
 		.drv = { .mmap_info_addr = (uintptr_t)mi },
 	};
 
-	if (write(srq->context->cmd_fd, &req, sizeof(req)) != sizeof(req))
-		return errno;
-	return 0;
+	return uverbs_write(srq->context, IB_USER_VERBS_CMD_MODIFY_SRQ, &req,
+			    sizeof(req), 0);
 }
 
 static int resize_fault(void *arg)

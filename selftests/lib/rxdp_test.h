@@ -282,6 +282,13 @@ struct rxe_queue_buf;	/* <rdma/rdma_user_rxe.h> */
  */
 struct rxe_queue_buf *uverbs_ring(uint32_t index_mask);
 /*
+ * A legacy uverbs write command: req starts with its ib_uverbs_cmd_hdr,
+ * which this fills in (len bytes in all, an answer of out_len bytes).
+ * 0 or the errno.
+ */
+int uverbs_write(struct ibv_context *ctx, uint32_t command, void *req,
+		 size_t len, size_t out_len);
+/*
  * Ring a QP's send doorbell as the rxe provider does after writing WQEs:
  * a post_send command with no work request.  0 or the errno.
  */

@@ -43,6 +43,19 @@ struct rxe_queue_buf *uverbs_ring(uint32_t index_mask)
 	return found;
 }
 
+int uverbs_write(struct ibv_context *ctx, uint32_t command, void *req,
+		 size_t len, size_t out_len)
+{
+	struct ib_uverbs_cmd_hdr *hdr = req;
+
+	hdr->command = command;
+	hdr->in_words = len / 4;
+	hdr->out_words = out_len / 4;
+	if (write(ctx->cmd_fd, req, len) != (ssize_t)len)
+		return errno;
+	return 0;
+}
+
 int uverbs_sq_doorbell(struct ibv_qp *qp)
 {
 	struct ib_uverbs_post_send_resp resp;
@@ -50,11 +63,6 @@ int uverbs_sq_doorbell(struct ibv_qp *qp)
 		struct ib_uverbs_cmd_hdr hdr;
 		struct ib_uverbs_post_send cmd;
 	} req = {
-		.hdr = {
-			.command = IB_USER_VERBS_CMD_POST_SEND,
-			.in_words = sizeof(req) / 4,
-			.out_words = sizeof(resp) / 4,
-		},
 		.cmd = {
 			.response = (uintptr_t)&resp,
 			.qp_handle = qp->handle,
@@ -62,9 +70,8 @@ int uverbs_sq_doorbell(struct ibv_qp *qp)
 		},
 	};
 
-	if (write(qp->context->cmd_fd, &req, sizeof(req)) != sizeof(req))
-		return errno;
-	return 0;
+	return uverbs_write(qp->context, IB_USER_VERBS_CMD_POST_SEND, &req,
+			    sizeof(req), sizeof(resp));
 }
 
 int become_nobody(void)
