@@ -35,7 +35,7 @@ CFLAGS	:= -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(TOP)/include -I$(BUILD)
 LDLIBS_BPF := $(shell pkg-config --libs libbpf libxdp 2>/dev/null)
 
 # --- kernel module --------------------------------------------------------
-KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/Kbuild include/uapi/*.h)
+KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/Kbuild include/*.h include/uapi/*.h)
 
 kmod/rxdp.ko: $(KMOD_SRCS)
 	$(call msg,KMOD,$@ [$(KVER)])
@@ -50,6 +50,7 @@ kmod-debug: $(KMOD_SRCS)
 	$(Q)tree=$$(scripts/debug-kernel) && \
 	mkdir -p $(DEBUG_KMOD) $(BUILD)/debug/include/uapi && \
 	cp -p kmod/*.c kmod/*.h kmod/Kbuild $(DEBUG_KMOD)/ && \
+	cp -p include/*.h $(BUILD)/debug/include/ && \
 	cp -p include/uapi/*.h $(BUILD)/debug/include/uapi/ && \
 	if [ "$$(cat $(DEBUG_KMOD)/.tree 2>/dev/null)" != "$$tree" ]; then \
 		rm -f $(DEBUG_KMOD)/rxdp.ko; echo "$$tree" >$(DEBUG_KMOD)/.tree; fi && \

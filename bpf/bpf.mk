@@ -16,7 +16,7 @@ VMLINUX_BTF ?= $(firstword $(wildcard $(KDIR)/vmlinux) /sys/kernel/btf/vmlinux)
 
 # bpf/ has the programs rxdp ships, selftests/bpf/ those only tests load
 BPF_SRCS  := $(wildcard bpf/*.bpf.c selftests/bpf/*.bpf.c)
-BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/uapi/*.h)
+BPF_HDRS  := $(wildcard bpf/*.h include/*.h include/uapi/*.h)
 BPF_OBJS  := $(patsubst %.bpf.c,$(BUILD)/bpf/%.bpf.o,$(notdir $(BPF_SRCS)))
 BPF_SKELS := $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 BPF_LIBS  := $(or $(shell pkg-config --libs libbpf 2>/dev/null),-lbpf -lelf -lz)

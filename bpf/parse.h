@@ -148,7 +148,7 @@ static __always_inline __u32 bth_psn(const struct rxdp_bth *bth)
 
 /*
  * Extension headers.  Only the DETH's Q_Key is read here; the others are
- * only sized (see opcode.h) and left to the module.
+ * only sized (see include/rxdp_opcode.h) and left to the module.
  */
 struct rxdp_deth {
 	__be32	qkey;

@@ -58,7 +58,7 @@
 #include <uapi/rxdp.h>
 
 #include "parse.h"
-#include "opcode.h"
+#include <rxdp_opcode.h>
 #include "maps.h"
 #include "icrc.h"
 #include "steer.h"

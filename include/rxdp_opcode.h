@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The BTH opcodes rxdp receives, as a table: for each opcode, which QP
- * types may receive it, which extension headers follow the BTH and
- * whether a payload may follow them (IBA 9.2, table 38 "opcodes", and the
- * 1.5 memory placement extensions FLUSH and ATOMIC WRITE).  An opcode
- * whose entry is all zero (RD, CNP, reserved, manufacturer specific) is
- * not for rxdp.
+ * The BTH opcodes rxdp knows, as one table for the XDP program and the
+ * module: for each opcode, which QP types may receive it, which extension
+ * headers follow the BTH and whether a payload may follow them (IBA 9.2,
+ * table 38 "opcodes", and the 1.5 memory placement extensions FLUSH and
+ * ATOMIC WRITE).  An opcode whose entry is all zero (RD, CNP, reserved,
+ * manufacturer specific) is not for rxdp.
  */
-#ifndef RXDP_BPF_OPCODE_H
-#define RXDP_BPF_OPCODE_H
+#ifndef RXDP_OPCODE_H
+#define RXDP_OPCODE_H
+
+#include "uapi/rxdp.h"
 
 /* The opcode's top three bits are the transport, the other five the op. */
 #define RXDP_TR_RC		0x00
@@ -147,4 +149,4 @@ static const struct rxdp_opcode_info rxdp_opcodes[256] = {
 #undef PL
 #undef OP
 
-#endif /* RXDP_BPF_OPCODE_H */
+#endif /* RXDP_OPCODE_H */
