@@ -7,8 +7,11 @@
 #ifndef RXDP_H
 #define RXDP_H
 
+#include <linux/if_vlan.h>
+#include <linux/ipv6.h>
 #include <linux/list.h>
 #include <linux/netdevice.h>
+#include <linux/udp.h>
 #include <linux/ptr_ring.h>
 #include <linux/timer.h>
 #include <linux/xarray.h>
@@ -38,10 +41,35 @@
 #define RXDP_MAX_SRQ		0x4000
 #define RXDP_MAX_RD_ATOMIC	128
 #define RXDP_MAX_INLINE		512
+/* atomics a responder remembers the results of (a power of 2) */
+#define RXDP_RESP_ATOMICS	16
 
 extern unsigned int rxdp_max_qp;
 
 struct rxdp_maps;
+
+/* The transport counters of a device (rxdp_stats.c); XDP has its own. */
+enum rxdp_tp_counter {
+	RXDP_CNT_SENT_PKTS,
+	RXDP_CNT_RCVD_PKTS,
+	RXDP_CNT_DUP_REQ,
+	RXDP_CNT_OUT_OF_SEQ_REQ,
+	RXDP_CNT_RCV_RNR,
+	RXDP_CNT_SND_RNR,
+	RXDP_CNT_RCV_SEQ_ERR,
+	RXDP_CNT_RETRY_EXCEEDED,
+	RXDP_CNT_RNR_RETRY_EXCEEDED,
+	RXDP_CNT_COMP_RETRY,
+	RXDP_CNT_SEND_ERR,
+	RXDP_CNT_ACK_TIMEOUT,
+	RXDP_CNT_TX_WAIT,
+	RXDP_CNT_RX_FULL,
+	RXDP_CNT_NUM
+};
+
+struct rxdp_stats {
+	u64			c[RXDP_CNT_NUM];
+};
 
 struct rxdp_dev {
 	struct ib_device	ib_dev;		/* first: ib_alloc_device() */
@@ -70,6 +98,7 @@ struct rxdp_dev {
 	u32			next_ah;
 	atomic_t		next_srq;
 	struct dentry		*debugfs;
+	struct rxdp_stats __percpu *stats;
 
 	/* RoCEv2 GIDs by table index, for the XDP program's gid_table */
 	struct xarray		gids;		/* under maps_lock */
@@ -87,10 +116,44 @@ struct rxdp_pd {
 	struct ib_pd		ibpd;
 };
 
+/*
+ * What goes before the BTH of every packet to one destination: Ethernet
+ * (with an 802.1Q tag on a VLAN), IPv4 or IPv6, UDP.  Built once per
+ * address vector; per packet only the lengths, the IPv4 checksum and the
+ * UDP source port of UD are written.
+ */
+#define RXDP_PATH_HDR_MAX	(VLAN_ETH_HLEN + sizeof(struct ipv6hdr) + \
+				 sizeof(struct udphdr))
+
+struct rxdp_path {
+	u8			hdr[RXDP_PATH_HDR_MAX];
+	u8			len;		/* bytes of hdr used */
+	u8			l3_off;		/* the IP header in hdr */
+	bool			ipv6;
+	bool			loopback;	/* to this device itself */
+	u32			flow_label;	/* UD: makes the source port */
+};
+
+/*
+ * The frames a QP has in the network stack, counted from dev_queue_xmit()
+ * until the skb is freed (for veth: once the peer's XDP took it).  It
+ * outlives the QP until its last frame is freed; the QP pointer goes first.
+ */
+struct rxdp_tx_ctx {
+	refcount_t		ref;		/* the QP's and one per frame */
+	atomic_t		inflight;
+	unsigned long		waiting;	/* bit 0: the requester waits */
+	struct rxdp_qp __rcu	*qp;
+};
+
+/* frames a QP may have in the stack: a veth's ring holds 256 */
+#define RXDP_TX_MAX_INFLIGHT	64
+
 struct rxdp_ah {
 	struct ib_ah		ibah;
 	u32			ah_num;
 	struct rdma_ah_attr	attr;
+	struct rxdp_path	path;
 };
 
 struct rxdp_cq {
@@ -133,11 +196,18 @@ struct rxdp_wq {
 	u32			max_wr;
 	u32			max_sge;
 	u32			max_inline;	/* SQ only */
-	u32			seen;		/* SQ: index up to which WQEs were checked */
+	/*
+	 * SQ only: the WQEs from q.cons to next are being sent, those from
+	 * next to seen are checked and wait for the requester.
+	 */
+	u32			seen;
+	u32			next;
 };
 
 enum {
 	RXDP_QP_COMM_EST,	/* the communication-established event was raised */
+	RXDP_QP_SQ_BAD,		/* a bad WQE was posted: the doorbell stops */
+	RXDP_QP_DYING,		/* being destroyed: nothing kicks another */
 };
 
 struct rxdp_qp {
@@ -151,7 +221,11 @@ struct rxdp_qp {
 	enum ib_sig_type	sq_sig_type;
 	bool			is_user;
 	struct rxdp_wq		sq;
-	void			*sq_scratch;	/* a user WQE copied for checks */
+	/*
+	 * A user QP's send WQEs as the doorbell checked them, slot for slot:
+	 * what user space writes into its ring afterwards changes nothing.
+	 */
+	void			*sq_shadow;
 	struct rxdp_wq		rq;		/* unused with an SRQ */
 	struct rxdp_cq		*scq;
 	struct rxdp_cq		*rcq;
@@ -160,10 +234,76 @@ struct rxdp_qp {
 	pid_t			owner;		/* creator's pid, 0 for kernel */
 	char			comm[TASK_COMM_LEN];
 
+	/* RC/UC: the headers of every packet to the peer, from RTR on */
+	struct rxdp_path	path;
+	struct rxdp_tx_ctx	*tx;
+
+	/*
+	 * The requester: one runs at a time, inline or from the runner.
+	 * What it shares with the completer is under sq.lock: the WQE at
+	 * sq.next is sent from req_offset with req_psn next; req_gen counts
+	 * the times the completer moved that point (a retransmission).
+	 */
+	spinlock_t		req_lock;
+	struct work_struct	req_work;	/* the send runner, BH */
+	void			*req_wqe;	/* the WQE being sent, a copy */
+	u32			req_wqe_idx;	/* its slot, while req_wqe_gen */
+	u32			req_wqe_gen;	/* == req_gen: req_wqe is good */
+	u32			req_psn;	/* the next PSN to send */
+	u32			req_offset;
+	u32			req_gen;
+	u32			req_rd_atomic;	/* READs/atomics from cons to next */
+	u32			req_sent_psn;	/* after the highest PSN sent */
+	u32			req_fresh_psn;	/* the first PSN of a new WQE */
+	u32			req_noack;	/* packets since the last AckReq */
+	u32			req_window;	/* PSNs it may send past comp_psn */
+	bool			req_rnr_wait;	/* the RNR timer runs */
+	bool			sqd_notify_due;	/* SQ_DRAINED once drained */
+
+	/* the completer: the oldest PSN not acknowledged */
+	u32			comp_psn;
+	u32			comp_rewound;	/* comp_psn when it last went back */
+	bool			comp_has_rewound;
+	u32			rnr_left;
+
+	/* the responder (RC/UC) */
+	u32			resp_psn;	/* expected */
+	u32			resp_msn;
+	u8			resp_op;	/* last opcode of the message */
+	bool			resp_nak_sent;	/* a sequence NAK for resp_psn */
+	bool			resp_drop;	/* UC: skip to the next message */
+	bool			resp_ack_due;	/* an ACK when the batch ends */
+	bool			resp_wqe_held;	/* resp_wqe taken, not complete */
+	struct rxe_recv_wqe	*resp_wqe;	/* a copy of the WQE a SEND fills */
+	u32			resp_recv_off;	/* bytes of the SEND so far */
+	struct {
+		u64		va;
+		u32		rkey;
+		u32		resid;		/* bytes the RETH still allows */
+		u32		len;		/* of the whole write */
+	}			resp_write;
+	/* the last atomics executed, by PSN, to answer a duplicate again */
+	struct {
+		u32		psn;
+		bool		valid;
+		u64		orig;
+	}			resp_atomic[RXDP_RESP_ATOMICS];
+	/* the READ whose responses the sender sends, while pending */
+	bool			resp_read_pending;
+	struct {
+		u64		va;
+		u32		rkey;
+		u32		len;
+		u32		off;		/* of the next response */
+		u32		psn;		/* of the first response */
+		u32		n;		/* responses in all */
+		u32		i;		/* the next one */
+		u32		msn;
+	}			resp_read;
+
 	/* requester timers; they hand over to the transport */
 	struct timer_list	retry_timer;
 	struct timer_list	rnr_timer;
-	struct work_struct	timeout_work;
 	u32			retries_left;
 
 	/* packets steered here by XDP, for the responder */
@@ -184,6 +324,47 @@ struct rxdp_rx_pkt {
 	u32			len;		/* to the end of the ICRC */
 	u8			data[];
 };
+
+/*
+ * A received packet as the transport sees it, handed from the receive
+ * queue to the responder or the completer: where its headers and payload
+ * are, and what they say that every step needs.
+ */
+struct rxdp_pkt {
+	const struct rxdp_rx_info *info;
+	u8			*frame;
+	const u8		*bth;
+	const u8		*payload;
+	u32			paylen;
+	u32			psn;
+	u8			opcode;
+};
+
+/* AETH syndromes (IBA 9.7.5.1.1) */
+#define RXDP_AETH_ACK		0x1f	/* ACK, credits not used */
+#define RXDP_AETH_TYPE(s)	((s) >> 5)
+#define RXDP_AETH_TYPE_ACK	0
+#define RXDP_AETH_TYPE_RNR	1
+#define RXDP_AETH_TYPE_NAK	3
+#define RXDP_AETH_RNR(t)	(0x20 | ((t) & 0x1f))
+#define RXDP_AETH_NAK_PSN	0x60
+#define RXDP_AETH_NAK_INV	0x61
+#define RXDP_AETH_NAK_ACCESS	0x62
+#define RXDP_AETH_NAK_OP	0x63
+
+/* PSNs a requester may have sent and not had acknowledged */
+#define RXDP_MAX_UNACKED_PSNS	128
+/* the window after a timeout; it grows with what is acknowledged */
+#define RXDP_MIN_WINDOW		8
+
+/* rxe_send_wqe.state, as rxdp uses it */
+#define RXDP_WQE_STARTED	1	/* first_psn and last_psn are set */
+
+/* Has the requester sent packets the peer did not acknowledge yet? */
+static inline bool rxdp_req_in_flight(const struct rxdp_qp *qp)
+{
+	return qp->comp_psn != qp->req_sent_psn;
+}
 
 static inline struct rxdp_dev *to_rdev(struct ib_device *ibdev)
 {
@@ -236,6 +417,22 @@ void rxdp_net_exit(void);
 
 /* rxdp_verbs.c: the verbs entry points */
 extern const struct ib_device_ops rxdp_dev_ops;
+extern const struct ib_device_ops rxdp_stats_ops;
+
+int rxdp_stats_init(struct rxdp_dev *rdev);
+void rxdp_stats_free(struct rxdp_dev *rdev);
+u64 rxdp_stat_read(struct rxdp_dev *rdev, enum rxdp_tp_counter c);
+
+static inline void rxdp_stat_add(struct rxdp_dev *rdev, enum rxdp_tp_counter c,
+				 u64 n)
+{
+	this_cpu_add(rdev->stats->c[c], n);
+}
+
+static inline void rxdp_stat_inc(struct rxdp_dev *rdev, enum rxdp_tp_counter c)
+{
+	this_cpu_inc(rdev->stats->c[c]);
+}
 
 /* rxdp_cq.c */
 int rxdp_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
@@ -258,6 +455,7 @@ struct rxdp_mr *rxdp_mr_get(struct rxdp_dev *rdev, struct ib_pd *pd,
 void rxdp_mr_put(struct rxdp_mr *mr);
 void rxdp_mr_write(struct rxdp_mr *mr, u64 addr, const void *src,
 		   u32 length);
+void rxdp_mr_read(struct rxdp_mr *mr, u64 addr, void *dst, u32 length);
 void rxdp_mr_init(struct rxdp_dev *rdev);
 void rxdp_mr_cleanup(struct rxdp_dev *rdev);
 
@@ -268,6 +466,8 @@ int rxdp_query_ah(struct ib_ah *ibah, struct rdma_ah_attr *attr);
 int rxdp_destroy_ah(struct ib_ah *ibah, u32 flags);
 int rxdp_check_ah_attr(struct rxdp_dev *rdev, const struct rdma_ah_attr *attr);
 int rxdp_ah_check(struct rxdp_dev *rdev, u32 ah_num, struct ib_pd *pd);
+int rxdp_ah_path(struct rxdp_dev *rdev, u32 ah_num, struct ib_pd *pd,
+		 struct rxdp_path *path);
 
 /* rxdp_srq.c */
 int rxdp_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
@@ -307,13 +507,18 @@ int rxdp_post_one_recv(struct rxdp_dev *rdev, struct ib_pd *pd,
 		       const struct ib_recv_wr *wr);
 void rxdp_flush_sq(struct rxdp_qp *qp);
 void rxdp_flush_rq(struct rxdp_qp *qp);
+void rxdp_flush_held(struct rxdp_qp *qp);
 void rxdp_sq_complete_first(struct rxdp_qp *qp, enum ib_wc_status status);
+bool rxdp_sq_drained(struct rxdp_qp *qp);
+bool rxdp_sqd_drained_now(struct rxdp_qp *qp);
 size_t rxdp_send_wqe_size(const struct rxdp_wq *sq);
+struct rxe_send_wqe *rxdp_sq_wqe(struct rxdp_qp *qp, u32 index);
 size_t rxdp_recv_wqe_size(u32 max_sge);
 
 /* rxdp_timer.c: requester timers */
 void rxdp_timers_init(struct rxdp_qp *qp);
-void rxdp_sq_kick(struct rxdp_qp *qp);
+void rxdp_retry_timer_arm(struct rxdp_qp *qp);
+void rxdp_retry_timer_restart(struct rxdp_qp *qp);
 void rxdp_rnr_timer_start(struct rxdp_qp *qp, u8 rnr_timer);
 void rxdp_timers_stop(struct rxdp_qp *qp);
 void rxdp_timers_stop_sync(struct rxdp_qp *qp);
@@ -343,20 +548,71 @@ void rxdp_maps_gid_clear(struct rxdp_dev *rdev, const union ib_gid *gid);
 int rxdp_add_gid(const struct ib_gid_attr *attr, void **context);
 int rxdp_del_gid(const struct ib_gid_attr *attr, void **context);
 void rxdp_gids_sync_map(struct rxdp_dev *rdev);
+bool rxdp_gid_is_ours(struct rxdp_dev *rdev, const struct ib_gid_attr *attr);
+bool rxdp_gid_is_local(struct rxdp_dev *rdev, const union ib_gid *gid);
+void rxdp_gids_init(struct rxdp_dev *rdev);
 void rxdp_gids_cleanup(struct rxdp_dev *rdev);
 
 /* rxdp_rx.c: the receive queue of a QP */
 int rxdp_rx_init(struct rxdp_qp *qp);
 void rxdp_rx_cleanup(struct rxdp_qp *qp);
+void rxdp_rx_stop(struct rxdp_qp *qp);
 void rxdp_rx_drain(struct rxdp_qp *qp);
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info);
+int rxdp_rx_queue(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt);
+
+/* rxdp_tx.c: frames to the netdev, or to the device itself */
+struct rxdp_tx_pkt {
+	struct sk_buff		*skb;		/* to the netdev, or */
+	struct rxdp_rx_pkt	*lpkt;		/* to this device */
+	u8			*frame;
+	u8			*bth;		/* the transport headers go here */
+	u32			len;		/* of the frame, through the ICRC */
+	u8			l3_off;
+	bool			ipv6;
+};
+
+int rxdp_path_init(struct rxdp_dev *rdev, struct rxdp_path *path,
+		   const struct rdma_ah_attr *ah);
+int rxdp_tx_alloc(const struct rxdp_path *path, u16 sport, u8 opcode,
+		  u32 paylen, struct rxdp_tx_pkt *tp);
+void rxdp_tx_free(struct rxdp_tx_pkt *tp);
+int rxdp_tx_send(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp);
+int rxdp_tx_send_qp(struct rxdp_qp *qp, struct rxdp_tx_pkt *tp);
+bool rxdp_tx_may_send(struct rxdp_qp *qp);
+int rxdp_tx_ctx_init(struct rxdp_qp *qp);
+void rxdp_tx_ctx_detach(struct rxdp_qp *qp);
+void rxdp_tx_ctx_release(struct rxdp_qp *qp);
+
+/* rxdp_req.c: the requester */
+void rxdp_req_init(struct rxdp_qp *qp);
+void rxdp_req_kick(struct rxdp_qp *qp);
+void rxdp_req_stop(struct rxdp_qp *qp);
+int rxdp_req_path(struct rxdp_qp *qp, struct ib_qp_attr *attr, int mask,
+		  struct rxdp_path *path);
+enum ib_wc_status rxdp_wqe_copy(struct rxdp_qp *qp,
+				const struct rxe_send_wqe *wqe, u64 off,
+				u8 *buf, u32 length, bool to_wqe);
 
 /* rxdp_resp.c: the responder */
 void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt);
+void rxdp_resp_batch_end(struct rxdp_qp *qp);
+void rxdp_resp_reset(struct rxdp_qp *qp);
+bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen);
+bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget);
+
+/* rxdp_comp.c: the completer */
+void rxdp_comp_packet(struct rxdp_qp *qp, const struct rxdp_pkt *pkt);
+void rxdp_comp_retry(struct rxdp_qp *qp);
+void rxdp_comp_rewind(struct rxdp_qp *qp, u32 psn);
+bool rxdp_wqe_is_rd_atomic(const struct rxe_send_wqe *wqe);
+u32 rxdp_qp_mtu(const struct rxdp_qp *qp);
 
 /* rxdp_icrc.c: the RoCEv2 invariant CRC */
 bool rxdp_icrc_ok(const u8 *frame, u32 len, const struct rxdp_rx_info *info);
+int rxdp_icrc_calc(const u8 *frame, u32 l3_off, u32 bth_off, u32 icrc_off,
+		   bool ipv6, u32 *icrc);
 
 /* rxdp_kfunc.c */
 int rxdp_kfuncs_register(void);

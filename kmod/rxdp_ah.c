@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Address handles.  User space names an AH in a UD send WQE by its number,
- * so every AH is in a per-device table.
+ * so every AH is in a per-device table.  Each AH carries the headers of
+ * the packets sent through it (struct rxdp_path), built when it is made.
  */
 #include <rdma/ib_cache.h>
 #include <rdma/uverbs_ioctl.h>
@@ -43,6 +44,9 @@ int rxdp_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 	int err;
 
 	err = rxdp_check_ah_attr(rdev, init->ah_attr);
+	if (err)
+		return err;
+	err = rxdp_path_init(rdev, &ah->path, init->ah_attr);
 	if (err)
 		return err;
 	if (udata && udata->outlen < sizeof(resp))
@@ -111,6 +115,33 @@ int rxdp_ah_check(struct rxdp_dev *rdev, u32 ah_num, struct ib_pd *pd)
 	xa_lock_irqsave(&rdev->ahs, flags);
 	ah = xa_load(&rdev->ahs, ah_num);
 	err = ah && ah->ibah.pd == pd ? 0 : -EINVAL;
+	xa_unlock_irqrestore(&rdev->ahs, flags);
+	return err;
+}
+
+/**
+ * rxdp_ah_path - the headers of a UD send through an AH
+ * @rdev: the device
+ * @ah_num: the number from the WQE
+ * @pd: the QP's PD
+ * @path: a copy of the AH's
+ *
+ * The AH may be destroyed once this returns; the copy stays good.
+ * Return: 0, or -EINVAL when there is no such AH of this PD (any more).
+ */
+int rxdp_ah_path(struct rxdp_dev *rdev, u32 ah_num, struct ib_pd *pd,
+		 struct rxdp_path *path)
+{
+	struct rxdp_ah *ah;
+	unsigned long flags;
+	int err = -EINVAL;
+
+	xa_lock_irqsave(&rdev->ahs, flags);
+	ah = xa_load(&rdev->ahs, ah_num);
+	if (ah && ah->ibah.pd == pd) {
+		*path = ah->path;
+		err = 0;
+	}
 	xa_unlock_irqrestore(&rdev->ahs, flags);
 	return err;
 }

@@ -65,7 +65,7 @@ static int rxdp_qps_show(struct seq_file *m, void *v)
 	s64 rx;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(m, "qpn\ttype\tstate\tsq_psn\trq_psn\tdest_qpn\tsq\trq\trx_queued\trx_pkts\trx_full\trx_dropped\towner\n");
+		seq_puts(m, "qpn\ttype\tstate\tsq_psn\trq_psn\tdest_qpn\tsq\trq\trx_queued\trx_pkts\trx_full\trx_dropped\treq_psn\tcomp_psn\tresp_psn\tinflight\towner\n");
 		return 0;
 	}
 	state = READ_ONCE(qp->state);
@@ -88,6 +88,10 @@ static int rxdp_qps_show(struct seq_file *m, void *v)
 	seq_printf(m, "%lld\t%lld\t%lld\t%lld\t",
 		   rx - atomic64_read(&qp->rx_consumed), rx,
 		   atomic64_read(&qp->rx_full), atomic64_read(&qp->rx_dropped));
+	/* the transport, read without its locks: a snapshot */
+	seq_printf(m, "%u\t%u\t%u\t%d\t", READ_ONCE(qp->req_psn),
+		   READ_ONCE(qp->comp_psn), READ_ONCE(qp->resp_psn),
+		   atomic_read(&qp->tx->inflight));
 	if (qp->owner)
 		seq_printf(m, "%d:%s\n", qp->owner, qp->comm);
 	else

@@ -165,6 +165,7 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 	WARN_ON(atomic_read(&rdev->num_mr));
 	WARN_ON(atomic_read(&rdev->num_pd));
 	WARN_ON(atomic_read(&rdev->num_ucontext));
+	rxdp_stats_free(rdev);
 
 	mutex_lock(&rxdp_devices_lock);
 	if (!list_empty(&rdev->list))
@@ -227,10 +228,16 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 		ib_dealloc_device(&rdev->ib_dev);
 		return err;
 	}
+	err = rxdp_stats_init(rdev);
+	if (err) {
+		rxdp_qpn_cleanup(&rdev->qpn);
+		ib_dealloc_device(&rdev->ib_dev);
+		return err;
+	}
 	rxdp_mr_init(rdev);
 	mutex_init(&rdev->maps_lock);
 	xa_init_flags(&rdev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
-	xa_init(&rdev->gids);
+	rxdp_gids_init(rdev);
 	rdev->port_state = IB_PORT_DOWN;
 	rdev->ib_dev.node_type = RDMA_NODE_IB_CA;
 	rdev->ib_dev.phys_port_cnt = 1;
@@ -242,6 +249,7 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 					BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
 	ib_set_device_ops(&rdev->ib_dev, &rxdp_dev_ops);
 	ib_set_device_ops(&rdev->ib_dev, &rxdp_dev_life_ops);
+	ib_set_device_ops(&rdev->ib_dev, &rxdp_stats_ops);
 
 	/*
 	 * Claim the netdev under the lock, so two adds cannot both win.  A

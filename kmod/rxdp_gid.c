@@ -31,15 +31,15 @@ static bool rxdp_gid_elsewhere(struct rxdp_dev *rdev, const union ib_gid *gid,
  * also gives the device the addresses of other upper devices, a macvlan's
  * say, whose traffic has their own MAC and is not rxdp's.
  */
-static bool rxdp_gid_is_ours(struct rxdp_dev *rdev,
-			     const struct ib_gid_attr *attr)
+bool rxdp_gid_is_ours(struct rxdp_dev *rdev, const struct ib_gid_attr *attr)
 {
 	struct net_device *ndev;
 	bool ours;
 
 	/*
-	 * Not rdma_read_gid_attr_ndev_rcu(): the entry becomes valid only
-	 * once add_gid returned.  The entry holds its netdev meanwhile.
+	 * Not rdma_read_gid_attr_ndev_rcu(): in add_gid the entry becomes
+	 * valid only once add_gid returned.  The entry holds its netdev
+	 * meanwhile.
 	 */
 	rcu_read_lock();
 	ndev = rcu_dereference(attr->ndev);
@@ -82,8 +82,34 @@ int rxdp_del_gid(const struct ib_gid_attr *attr, void **context)
 	if (g && !rxdp_gid_elsewhere(rdev, g, attr->index))
 		rxdp_maps_gid_clear(rdev, g);
 	mutex_unlock(&rdev->maps_lock);
-	kfree(g);
+	/* rxdp_gid_is_local() may be looking at it */
+	if (g)
+		kvfree_rcu_mightsleep(g);
 	return 0;
+}
+
+/**
+ * rxdp_gid_is_local - is a GID one of the device's own RoCEv2 GIDs?
+ * @rdev: the device
+ * @gid: the GID
+ *
+ * Context: any; does not sleep.
+ */
+bool rxdp_gid_is_local(struct rxdp_dev *rdev, const union ib_gid *gid)
+{
+	union ib_gid *g;
+	unsigned long i;
+	bool found = false;
+
+	rcu_read_lock();
+	xa_for_each(&rdev->gids, i, g) {
+		if (!memcmp(g, gid, sizeof(*g))) {
+			found = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
 }
 
 /*
@@ -98,6 +124,16 @@ void rxdp_gids_sync_map(struct rxdp_dev *rdev)
 	lockdep_assert_held(&rdev->maps_lock);
 	xa_for_each(&rdev->gids, i, g)
 		rxdp_maps_gid_set(rdev, g, i);
+}
+
+/*
+ * Here, not with the device's other tables: an xarray's lock class is
+ * that of the file it is set up in, and this one's lock, unlike the AH
+ * table's, is never taken with IRQs or BH off.
+ */
+void rxdp_gids_init(struct rxdp_dev *rdev)
+{
+	xa_init(&rdev->gids);
 }
 
 /* The device is going away: the core deleted its GIDs, but be sure. */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The RoCEv2 invariant CRC, checked on the copy the module makes of each
- * packet it is handed, when the XDP program leaves the check to it, with
- * the kernel's crc32_le(): compiled C rather than a verified BPF loop,
- * and accelerated by the architecture where the kernel does that.
+ * The RoCEv2 invariant CRC, computed for each packet the module sends and
+ * checked on the copy it makes of each packet it is handed, when the XDP
+ * program leaves the check to it, with the kernel's crc32_le(): compiled
+ * C rather than a verified BPF loop, and accelerated by the architecture
+ * where the kernel does that.
  *
  * The ICRC is the inverted CRC-32 over eight bytes of ones and then the
  * packet from the IP header through the pad, with the fields the network
@@ -49,6 +50,43 @@ static int rxdp_icrc_headers(u8 *dst, const u8 *l3, u32 ip_hlen, bool ipv6)
 }
 
 /**
+ * rxdp_icrc_calc - the ICRC of a packet in one linear buffer
+ * @frame: the frame
+ * @l3_off: where its IP header starts
+ * @bth_off: where its BTH starts (after the UDP header)
+ * @icrc_off: where its ICRC goes (after the pad)
+ * @ipv6: IPv6, else IPv4
+ * @icrc: the ICRC, as it is on the wire (little-endian)
+ *
+ * Context: any; does not sleep.
+ * Return: 0, or -EINVAL for offsets that do not make a RoCEv2 packet.
+ */
+int rxdp_icrc_calc(const u8 *frame, u32 l3_off, u32 bth_off, u32 icrc_off,
+		   bool ipv6, u32 *icrc)
+{
+	u8 hdr[RXDP_ICRC_ONES + RXDP_IPV4_MAX_HLEN + sizeof(struct udphdr) +
+	       IB_BTH_BYTES];
+	u32 ip_hlen, rest_off, crc;
+
+	if (bth_off < l3_off + sizeof(struct udphdr))
+		return -EINVAL;
+	ip_hlen = bth_off - l3_off - sizeof(struct udphdr);
+	rest_off = bth_off + IB_BTH_BYTES;
+	if (icrc_off < rest_off)
+		return -EINVAL;
+	memset(hdr, 0xff, RXDP_ICRC_ONES);
+	if (rxdp_icrc_headers(hdr + RXDP_ICRC_ONES, frame + l3_off, ip_hlen,
+			      ipv6))
+		return -EINVAL;
+
+	crc = crc32_le(~0u, hdr, RXDP_ICRC_ONES + ip_hlen +
+		       sizeof(struct udphdr) + IB_BTH_BYTES);
+	crc = crc32_le(crc, frame + rest_off, icrc_off - rest_off);
+	*icrc = ~crc;
+	return 0;
+}
+
+/**
  * rxdp_icrc_ok - does the packet carry the right ICRC?
  * @frame: the whole frame
  * @len: its length
@@ -58,25 +96,12 @@ static int rxdp_icrc_headers(u8 *dst, const u8 *l3, u32 ip_hlen, bool ipv6)
  */
 bool rxdp_icrc_ok(const u8 *frame, u32 len, const struct rxdp_rx_info *info)
 {
-	u8 hdr[RXDP_ICRC_ONES + RXDP_IPV4_MAX_HLEN + sizeof(struct udphdr) +
-	       IB_BTH_BYTES];
 	u32 icrc_off = info->payload_off + info->payload_len + info->pad;
-	u32 ip_hlen, rest_off, crc;
+	u32 icrc;
 
-	if (info->bth_off < info->l3_off + sizeof(struct udphdr) ||
-	    icrc_off + IB_ICRC_BYTES > len)
+	if (icrc_off + IB_ICRC_BYTES > len ||
+	    rxdp_icrc_calc(frame, info->l3_off, info->bth_off, icrc_off,
+			   info->flags & RXDP_RX_F_IPV6, &icrc))
 		return false;
-	ip_hlen = info->bth_off - info->l3_off - sizeof(struct udphdr);
-	rest_off = info->bth_off + IB_BTH_BYTES;
-	if (icrc_off < rest_off)
-		return false;
-	memset(hdr, 0xff, RXDP_ICRC_ONES);
-	if (rxdp_icrc_headers(hdr + RXDP_ICRC_ONES, frame + info->l3_off,
-			      ip_hlen, info->flags & RXDP_RX_F_IPV6))
-		return false;
-
-	crc = crc32_le(~0u, hdr, RXDP_ICRC_ONES + ip_hlen +
-		       sizeof(struct udphdr) + IB_BTH_BYTES);
-	crc = crc32_le(crc, frame + rest_off, icrc_off - rest_off);
-	return ~crc == get_unaligned_le32(frame + icrc_off);
+	return icrc == get_unaligned_le32(frame + icrc_off);
 }

@@ -268,6 +268,38 @@ void rxdp_mr_put(struct rxdp_mr *mr)
 		complete(&mr->done);
 }
 
+/* Copy between a referenced MR and kernel memory, either way. */
+static void rxdp_mr_copy(struct rxdp_mr *mr, u64 addr, void *buf,
+			 u32 length, bool to_mr)
+{
+	size_t off;
+	u32 n;
+
+	if (!mr->umem) {
+		/* the DMA MR: kernel users hand over kernel addresses */
+		void *va = (void *)(uintptr_t)addr;
+
+		if (to_mr)
+			memcpy(va, buf, length);
+		else
+			memcpy(buf, va, length);
+		return;
+	}
+	off = addr - mr->iova + ib_umem_offset(mr->umem);
+	while (length) {
+		struct page *page = mr->pages[off >> PAGE_SHIFT];
+
+		n = min_t(u32, length, PAGE_SIZE - offset_in_page(off));
+		if (to_mr)
+			memcpy_to_page(page, offset_in_page(off), buf, n);
+		else
+			memcpy_from_page(buf, page, offset_in_page(off), n);
+		off += n;
+		buf += n;
+		length -= n;
+	}
+}
+
 /**
  * rxdp_mr_write - copy bytes into a referenced MR
  * @mr: the MR, from rxdp_mr_get() for this range
@@ -280,21 +312,19 @@ void rxdp_mr_put(struct rxdp_mr *mr)
 void rxdp_mr_write(struct rxdp_mr *mr, u64 addr, const void *src,
 		   u32 length)
 {
-	size_t off;
-	u32 n;
+	rxdp_mr_copy(mr, addr, (void *)src, length, true);
+}
 
-	if (!mr->umem) {
-		/* the DMA MR: kernel users hand over kernel addresses */
-		memcpy((void *)(uintptr_t)addr, src, length);
-		return;
-	}
-	off = addr - mr->iova + ib_umem_offset(mr->umem);
-	while (length) {
-		n = min_t(u32, length, PAGE_SIZE - offset_in_page(off));
-		memcpy_to_page(mr->pages[off >> PAGE_SHIFT],
-			       offset_in_page(off), src, n);
-		off += n;
-		src += n;
-		length -= n;
-	}
+/**
+ * rxdp_mr_read - copy bytes out of a referenced MR
+ * @mr: the MR, from rxdp_mr_get() for this range
+ * @addr: where, in the MR's address space
+ * @dst: where to
+ * @length: how many
+ *
+ * Context: any; does not sleep.
+ */
+void rxdp_mr_read(struct rxdp_mr *mr, u64 addr, void *dst, u32 length)
+{
+	rxdp_mr_copy(mr, addr, dst, length, false);
 }

@@ -74,6 +74,24 @@ size_t rxdp_send_wqe_size(const struct rxdp_wq *sq)
 }
 
 /**
+ * rxdp_sq_wqe - a send WQE as it was checked
+ * @qp: the QP
+ * @index: its slot
+ *
+ * A user QP's is the doorbell's copy; a kernel QP's ring is the kernel's.
+ * Stable from the check until the WQE completes.
+ */
+struct rxe_send_wqe *rxdp_sq_wqe(struct rxdp_qp *qp, u32 index)
+{
+	struct rxdp_queue *q = &qp->sq.q;
+
+	if (!qp->is_user)
+		return rxdp_queue_addr(q, index);
+	return qp->sq_shadow + ((size_t)(index & q->index_mask) <<
+				q->log2_elem_size);
+}
+
+/**
  * rxdp_check_send_wqe - may this WQE be executed on this QP?
  * @qp: the QP
  * @wqe: a WQE in kernel memory
@@ -161,19 +179,68 @@ static void rxdp_send_complete(struct rxdp_qp *qp, u64 wr_id, u32 opcode,
  * @qp: the QP
  * @status: its status
  *
+ * A WQE that succeeds has a completion when it was signalled (or the QP
+ * signals all); one that fails always has one.
  * Context: sq.lock held.
  */
 void rxdp_sq_complete_first(struct rxdp_qp *qp, enum ib_wc_status status)
 {
 	struct rxdp_queue *q = &qp->sq.q;
 	struct rxe_send_wqe *wqe;
+	u32 opcode;
+	bool signalled;
+	u64 wr_id;
 
 	if (q->cons == qp->sq.seen)
 		return;
-	wqe = rxdp_queue_addr(q, q->cons);
-	rxdp_send_complete(qp, READ_ONCE(wqe->wr.wr_id),
-			   READ_ONCE(wqe->wr.opcode), status);
+	wqe = rxdp_sq_wqe(qp, q->cons);
+	signalled = status != IB_WC_SUCCESS ||
+		    qp->sq_sig_type == IB_SIGNAL_ALL_WR ||
+		    (wqe->wr.send_flags & IB_SEND_SIGNALED);
+	wr_id = wqe->wr.wr_id;
+	opcode = wqe->wr.opcode;
+	if (q->cons == qp->sq.next) {
+		/* done before the requester got to the end of it */
+		qp->sq.next = (q->cons + 1) & q->index_mask;
+		qp->req_offset = 0;
+		qp->req_gen++;
+	}
+	/* the slot is free before the completion says so: the next post fits */
 	rxdp_queue_advance_cons(q);
+	if (signalled)
+		rxdp_send_complete(qp, wr_id, opcode, status);
+}
+
+/**
+ * rxdp_sq_drained - is nothing the requester started left to complete?
+ * @qp: the QP
+ *
+ * In SQD the requester starts no WQE; those it started finish (and are
+ * sent again as the transport needs).  The SQ is drained when the oldest
+ * WQE left, if any, was never started.
+ * Context: sq.lock held.
+ */
+bool rxdp_sq_drained(struct rxdp_qp *qp)
+{
+	return qp->sq.q.cons == qp->sq.seen ||
+	       !(rxdp_sq_wqe(qp, qp->sq.q.cons)->state & RXDP_WQE_STARTED);
+}
+
+/**
+ * rxdp_sqd_drained_now - should SQ_DRAINED be raised now?
+ * @qp: the QP, after a completion
+ *
+ * True once per move to SQD that asked for the event, when the SQ became
+ * drained; the caller raises it once it let go of the lock.
+ * Context: sq.lock held.
+ */
+bool rxdp_sqd_drained_now(struct rxdp_qp *qp)
+{
+	if (!qp->sqd_notify_due || qp->state != IB_QPS_SQD ||
+	    !rxdp_sq_drained(qp))
+		return false;
+	qp->sqd_notify_due = false;
+	return true;
 }
 
 /*
@@ -205,10 +272,51 @@ static bool rxdp_sq_load_prod(struct rxdp_qp *qp, u32 *prod)
 void rxdp_flush_sq(struct rxdp_qp *qp)
 {
 	struct rxdp_queue *q = &qp->sq.q;
+	u32 prod;
 
-	rxdp_sq_load_prod(qp, &qp->sq.seen);
+	if (qp->is_user && rxdp_sq_load_prod(qp, &prod)) {
+		/* posted but never checked: what their completions need */
+		for (; qp->sq.seen != prod;
+		     qp->sq.seen = (qp->sq.seen + 1) & q->index_mask) {
+			const struct rxe_send_wqe *u =
+				rxdp_queue_addr(q, qp->sq.seen);
+			struct rxe_send_wqe *w = rxdp_sq_wqe(qp, qp->sq.seen);
+
+			w->wr.wr_id = READ_ONCE(u->wr.wr_id);
+			w->wr.opcode = READ_ONCE(u->wr.opcode);
+			w->wr.send_flags = 0;
+		}
+	}
 	while (q->cons != qp->sq.seen)
 		rxdp_sq_complete_first(qp, IB_WC_WR_FLUSH_ERR);
+	qp->sq.next = q->cons;
+	qp->req_offset = 0;
+	qp->req_rd_atomic = 0;
+	qp->req_gen++;
+}
+
+/**
+ * rxdp_flush_held - complete the receive WQE of a SEND in progress
+ * @qp: a QP in the error state
+ *
+ * The responder took it off the receive queue (or SRQ) with the SEND's
+ * first packet; it is older than any WQE still there.
+ * Context: rq.lock held.
+ */
+void rxdp_flush_held(struct rxdp_qp *qp)
+{
+	struct ib_wc wc = {
+		.status = IB_WC_WR_FLUSH_ERR,
+		.opcode = IB_WC_RECV,
+		.qp = &qp->ibqp,
+		.port_num = RXDP_PORT,
+	};
+
+	if (!qp->resp_wqe_held)
+		return;
+	qp->resp_wqe_held = false;
+	wc.wr_id = qp->resp_wqe->wr_id;
+	rxdp_cq_post(qp->rcq, &wc, false);
 }
 
 /**
@@ -238,26 +346,26 @@ void rxdp_flush_rq(struct rxdp_qp *qp)
 }
 
 /*
- * A user WQE at sq.seen is bad: it completes with status, after the WQEs
- * before it, and the QP goes to the error state, which flushes the rest.
- * Context: sq.lock held.  Return: as rxdp_qp_fatal_sq_locked().
+ * A user WQE at sq.seen is bad: it is posted all the same, marked with the
+ * status its completion carries.  The requester completes it once those
+ * before it completed, and moves the QP to the error state, which flushes
+ * what follows it; the doorbell checks nothing after it meanwhile.
+ * Context: sq.lock held.
  */
-static bool rxdp_sq_bad_wqe(struct rxdp_qp *qp, enum ib_wc_status status)
+static void rxdp_sq_bad_wqe(struct rxdp_qp *qp, struct rxe_send_wqe *wqe,
+			    enum ib_wc_status status)
 {
-	struct rxdp_queue *q = &qp->sq.q;
-
-	while (q->cons != qp->sq.seen)
-		rxdp_sq_complete_first(qp, IB_WC_WR_FLUSH_ERR);
-	qp->sq.seen = (qp->sq.seen + 1) & q->index_mask;
-	rxdp_sq_complete_first(qp, status);
-	return rxdp_qp_fatal_sq_locked(qp);
+	wqe->status = status;
+	qp->sq.seen = (qp->sq.seen + 1) & qp->sq.q.index_mask;
+	set_bit(RXDP_QP_SQ_BAD, &qp->flags);
 }
 
 /*
  * The user rang the doorbell: check the WQEs it added, each once, at most
  * RXDP_DOORBELL_BATCH of them with the lock held.  A bad one completes with
- * its error and the QP goes to the error state, which flushes what follows
- * it; so does a producer index that moved back.
+ * its error after those before it, and the QP goes to the error state,
+ * which flushes what follows it; a producer index that moved back takes
+ * the QP to the error state at once.
  * *fatal tells the caller to finish the move to ERR once it lets go of
  * the lock (rxdp_qp_fatal_done()).
  * Context: process (a uverbs write); sq.lock held; returns with it held.
@@ -267,6 +375,7 @@ static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags,
 {
 	struct rxdp_queue *q = &qp->sq.q;
 	size_t size = rxdp_send_wqe_size(&qp->sq);
+	struct rxe_send_wqe *wqe;
 	enum ib_wc_status status;
 	u32 prod, n;
 
@@ -278,6 +387,7 @@ static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags,
 			/* refused: they are not posted, so never complete */
 			rxdp_queue_set_cons(q, rxdp_queue_load_prod(q));
 			qp->sq.seen = q->cons;
+			qp->sq.next = q->cons;
 			return -EINVAL;
 		case IB_QPS_ERR:
 			rxdp_flush_sq(qp);
@@ -285,6 +395,8 @@ static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags,
 		default:
 			break;
 		}
+		if (test_bit(RXDP_QP_SQ_BAD, &qp->flags))
+			return 0;
 		if (!rxdp_sq_load_prod(qp, &prod)) {
 			*fatal = rxdp_qp_fatal_sq_locked(qp);
 			return -EINVAL;
@@ -294,13 +406,19 @@ static int rxdp_sq_doorbell(struct rxdp_qp *qp, unsigned long *flags,
 			if (n == RXDP_DOORBELL_BATCH)
 				break;
 			/* user space may change the WQE under us: a copy */
-			memcpy(qp->sq_scratch, rxdp_queue_addr(q, qp->sq.seen),
-			       size);
-			status = rxdp_check_send_wqe(qp, qp->sq_scratch);
+			wqe = rxdp_sq_wqe(qp, qp->sq.seen);
+			memcpy(wqe, rxdp_queue_addr(q, qp->sq.seen), size);
+			/*
+			 * The transport's own fields start out clear, a bad
+			 * WQE's too: the completer trusts them.
+			 */
+			wqe->state = 0;
+			status = rxdp_check_send_wqe(qp, wqe);
 			if (status != IB_WC_SUCCESS) {
-				*fatal = rxdp_sq_bad_wqe(qp, status);
+				rxdp_sq_bad_wqe(qp, wqe, status);
 				return 0;
 			}
+			wqe->status = IB_WC_SUCCESS;
 			qp->sq.seen = (qp->sq.seen + 1) & q->index_mask;
 		}
 		if (qp->sq.seen == prod)
@@ -408,7 +526,7 @@ int rxdp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		   const struct ib_send_wr **bad_wr)
 {
 	struct rxdp_qp *qp = to_rqp(ibqp);
-	bool fatal = false;
+	bool fatal = false, send = false;
 	unsigned long flags;
 	int err = 0;
 
@@ -422,18 +540,6 @@ int rxdp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		*bad_wr = wr;
 		goto out;
 	}
-	/*
-	 * Nothing transmits yet, and only RC has a timer (when its timeout
-	 * is set) to complete what never leaves.  A kernel consumer waits
-	 * for its sends (ib_mad for the REQ of rdma_cm, and rdma_cm's
-	 * teardown for ib_mad): refuse them rather than leave it waiting for
-	 * ever.  In ERR they flush, as on every QP.
-	 */
-	if (qp->ibqp.qp_type != IB_QPT_RC && qp->state != IB_QPS_ERR) {
-		err = -EOPNOTSUPP;
-		*bad_wr = wr;
-		goto out;
-	}
 	for (; wr; wr = wr->next) {
 		err = rxdp_post_one_send(qp, wr);
 		if (err) {
@@ -444,12 +550,13 @@ int rxdp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 	if (qp->state == IB_QPS_ERR)
 		rxdp_flush_sq(qp);
 kick:
-	if (qp->state == IB_QPS_RTS && qp->sq.q.cons != qp->sq.seen)
-		rxdp_sq_kick(qp);
+	send = qp->state == IB_QPS_RTS && qp->sq.next != qp->sq.seen;
 out:
 	spin_unlock_irqrestore(&qp->sq.lock, flags);
 	if (fatal)
 		rxdp_qp_fatal_done(qp);
+	if (send)
+		rxdp_req_kick(qp);
 	return err;
 }
 
@@ -550,13 +657,13 @@ bool rxdp_qp_uses_lkey(struct rxdp_qp *qp, u32 lkey)
 	spin_lock_irqsave(&qp->sq.lock, flags);
 	for (i = q->cons; !found && i != qp->sq.seen;
 	     i = (i + 1) & q->index_mask) {
-		struct rxe_send_wqe *wqe = rxdp_queue_addr(q, i);
+		struct rxe_send_wqe *wqe = rxdp_sq_wqe(qp, i);
 
-		if (READ_ONCE(wqe->wr.send_flags) & IB_SEND_INLINE)
+		if (wqe->wr.send_flags & IB_SEND_INLINE)
 			continue;
-		n = min_t(u32, READ_ONCE(wqe->dma.num_sge), qp->sq.max_sge);
+		n = min_t(u32, wqe->dma.num_sge, qp->sq.max_sge);
 		while (n--)
-			if (READ_ONCE(wqe->dma.sge[n].lkey) == lkey)
+			if (wqe->dma.sge[n].lkey == lkey)
 				found = true;
 	}
 	spin_unlock_irqrestore(&qp->sq.lock, flags);

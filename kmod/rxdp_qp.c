@@ -60,6 +60,7 @@ static bool rxdp_qp_set_err(struct rxdp_qp *qp)
 		return false;
 	rxdp_maps_qp_sync(qp, false);
 	rxdp_flush_sq(qp);
+	rxdp_flush_held(qp);
 	if (!qp->srq)
 		rxdp_flush_rq(qp);
 	return true;
@@ -194,14 +195,36 @@ static void rxdp_qp_reset(struct rxdp_qp *qp)
 	smp_wmb();
 	WRITE_ONCE(qp->rx_gen, qp->rx_gen + 1);
 	clear_bit(RXDP_QP_COMM_EST, &qp->flags);
+	clear_bit(RXDP_QP_SQ_BAD, &qp->flags);
+	qp->resp_wqe_held = false;
 	rxdp_maps_qp_sync(qp, false);
 	rxdp_queue_empty(&qp->sq.q);
 	qp->sq.seen = qp->sq.q.cons;
+	qp->sq.next = qp->sq.q.cons;
 	if (!qp->srq)
 		rxdp_queue_empty(&qp->rq.q);
 	rxdp_qp_unlock(qp, &flags);
-	/* packets of the old connection must not reach the next one */
+	/* nothing of the old connection is sent after this, */
+	rxdp_req_stop(qp);
+	/* nor reaches the next one */
 	rxdp_rx_drain(qp);
+}
+
+/* RTR to RTS: the requester starts at sq_psn.  Context: both locks. */
+static void rxdp_qp_start_requester(struct rxdp_qp *qp)
+{
+	qp->req_psn = qp->attr.sq_psn;
+	qp->req_sent_psn = qp->req_psn;
+	qp->req_fresh_psn = qp->req_psn;
+	qp->comp_psn = qp->req_psn;
+	qp->req_offset = 0;
+	qp->req_rd_atomic = 0;
+	qp->req_noack = 0;
+	qp->req_window = RXDP_MAX_UNACKED_PSNS;
+	qp->req_rnr_wait = false;
+	qp->comp_has_rewound = false;
+	qp->retries_left = qp->attr.retry_cnt;
+	qp->rnr_left = qp->attr.rnr_retry;
 }
 
 static void rxdp_apply_modify(struct rxdp_qp *qp, struct ib_qp_attr *attr,
@@ -254,12 +277,13 @@ static void rxdp_apply_modify(struct rxdp_qp *qp, struct ib_qp_attr *attr,
  * and changes nothing.
  */
 static int rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
-			     struct ib_qp_attr *attr, int mask)
+			     struct ib_qp_attr *attr, int mask,
+			     const struct rxdp_path *path)
 {
 	bool sqd_notify = (mask & IB_QP_EN_SQD_ASYNC_NOTIFY) &&
 			  attr->en_sqd_async_notify;
 	unsigned long flags;
-	bool drained;
+	bool drained, posted;
 
 	rxdp_qp_lock(qp, &flags);
 	switch (state) {
@@ -281,12 +305,21 @@ static int rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
 		return -EINVAL;
 	}
 	rxdp_apply_modify(qp, attr, mask);
+	if (path)
+		qp->path = *path;
+	if (qp->state == IB_QPS_INIT && state == IB_QPS_RTR)
+		rxdp_resp_reset(qp);
+	if (qp->state == IB_QPS_RTR && state == IB_QPS_RTS)
+		rxdp_qp_start_requester(qp);
 	qp->state = state;
 	rxdp_maps_qp_sync(qp, false);
-	drained = qp->sq.q.cons == qp->sq.seen;
-	if (state == IB_QPS_RTS && !drained)
-		rxdp_sq_kick(qp);
+	posted = qp->sq.q.cons != qp->sq.seen;
+	drained = rxdp_sq_drained(qp);
+	/* not drained yet: the completion that drains it raises the event */
+	qp->sqd_notify_due = state == IB_QPS_SQD && sqd_notify && !drained;
 	rxdp_qp_unlock(qp, &flags);
+	if (state == IB_QPS_RTS && posted)
+		rxdp_req_kick(qp);
 	if (state == IB_QPS_SQD && sqd_notify && drained)
 		rxdp_qp_event(qp, IB_EVENT_SQ_DRAINED);
 	return 0;
@@ -311,6 +344,7 @@ static int rxdp_qp_init_queues(struct rxdp_qp *qp, struct ib_qp_init_attr *init,
 			       struct rxe_create_qp_resp *resp)
 {
 	struct ib_device *ibdev = qp->ibqp.device;
+	gfp_t gfp = udata ? GFP_KERNEL_ACCOUNT : GFP_KERNEL;
 	u32 n;
 	int err;
 
@@ -331,11 +365,21 @@ static int rxdp_qp_init_queues(struct rxdp_qp *qp, struct ib_qp_init_attr *init,
 	if (err)
 		return err;
 	qp->sq.max_wr = n;
-	qp->sq_scratch = kzalloc(rxdp_send_wqe_size(&qp->sq),
-				 udata ? GFP_KERNEL_ACCOUNT : GFP_KERNEL);
-	if (!qp->sq_scratch) {
+	qp->req_wqe = kzalloc(rxdp_send_wqe_size(&qp->sq), gfp);
+	qp->resp_wqe = kzalloc(rxdp_recv_wqe_size(RXDP_MAX_SGE), gfp);
+	if (!qp->req_wqe || !qp->resp_wqe) {
 		err = -ENOMEM;
-		goto err_sq;
+		goto err_scratch;
+	}
+	if (udata) {
+		/* as large as the ring: a memcg at its limit says ENOMEM */
+		qp->sq_shadow = kvcalloc(qp->sq.q.index_mask + 1,
+					 1 << qp->sq.q.log2_elem_size,
+					 gfp | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+		if (!qp->sq_shadow) {
+			err = -ENOMEM;
+			goto err_scratch;
+		}
 	}
 
 	if (!init->srq) {
@@ -351,8 +395,9 @@ static int rxdp_qp_init_queues(struct rxdp_qp *qp, struct ib_qp_init_attr *init,
 	return 0;
 
 err_scratch:
-	kfree(qp->sq_scratch);
-err_sq:
+	kvfree(qp->sq_shadow);
+	kfree(qp->resp_wqe);
+	kfree(qp->req_wqe);
 	rxdp_queue_free(&qp->sq.q);
 	return err;
 }
@@ -361,7 +406,9 @@ static void rxdp_qp_free_queues(struct rxdp_qp *qp)
 {
 	if (!qp->srq)
 		rxdp_queue_free(&qp->rq.q);
-	kfree(qp->sq_scratch);
+	kvfree(qp->sq_shadow);
+	kfree(qp->resp_wqe);
+	kfree(qp->req_wqe);
 	rxdp_queue_free(&qp->sq.q);
 }
 
@@ -428,10 +475,14 @@ int rxdp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	init_completion(&qp->done);
 	mutex_init(&qp->modify_lock);
 	rxdp_timers_init(qp);
+	rxdp_req_init(qp);
 
-	err = rxdp_rx_init(qp);
+	err = rxdp_tx_ctx_init(qp);
 	if (err)
 		goto err_qpn;
+	err = rxdp_rx_init(qp);
+	if (err)
+		goto err_tx;
 	err = rxdp_qp_init_queues(qp, init, udata, &resp);
 	if (err)
 		goto err_rx;
@@ -454,6 +505,8 @@ err_queues:
 	rxdp_qp_free_queues(qp);
 err_rx:
 	rxdp_rx_cleanup(qp);
+err_tx:
+	rxdp_tx_ctx_release(qp);
 err_qpn:
 	rxdp_qpn_free(&rdev->qpn, qpn);
 	return err;
@@ -521,6 +574,8 @@ int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 {
 	struct rxdp_qp *qp = to_rqp(ibqp);
 	enum ib_qp_state cur, new;
+	struct rxdp_path path;
+	bool has_path;
 	int err;
 
 	if (mask & ~IB_QP_ATTR_STANDARD_BITS)
@@ -541,9 +596,18 @@ int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	err = rxdp_check_modify(qp, attr, mask);
 	if (err)
 		goto out;
+	/* a connected QP's packets all go one way: their headers, once */
+	has_path = (mask & IB_QP_AV) && (ibqp->qp_type == IB_QPT_RC ||
+					 ibqp->qp_type == IB_QPT_UC);
+	if (has_path) {
+		err = rxdp_req_path(qp, attr, mask, &path);
+		if (err)
+			goto out;
+	}
 
 	if (mask & IB_QP_STATE) {
-		err = rxdp_qp_set_state(qp, new, attr, mask);
+		err = rxdp_qp_set_state(qp, new, attr, mask,
+					has_path ? &path : NULL);
 		if (!err)
 			qp->attr.qp_state = new;
 	} else {
@@ -551,6 +615,8 @@ int rxdp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 
 		rxdp_qp_lock(qp, &flags);
 		rxdp_apply_modify(qp, attr, mask);
+		if (has_path)
+			qp->path = path;
 		rxdp_maps_qp_sync(qp, false);
 		rxdp_qp_unlock(qp, &flags);
 	}
@@ -563,12 +629,20 @@ int rxdp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		  struct ib_qp_init_attr *init)
 {
 	struct rxdp_qp *qp = to_rqp(ibqp);
+	unsigned long flags;
 
 	mutex_lock(&qp->modify_lock);
 	*attr = qp->attr;
-	attr->qp_state = READ_ONCE(qp->state);
+	/*
+	 * Under the SQ lock: a WQE's error completion and the move to ERR
+	 * are one step there, and the completion may already have been
+	 * polled (the CQ is mapped): the state read here is the later one.
+	 */
+	spin_lock_irqsave(&qp->sq.lock, flags);
+	attr->qp_state = qp->state;
+	attr->sq_draining = qp->state == IB_QPS_SQD && !rxdp_sq_drained(qp);
+	spin_unlock_irqrestore(&qp->sq.lock, flags);
 	attr->cur_qp_state = attr->qp_state;
-	attr->sq_draining = 0;
 	rxdp_qp_fill_cap(qp, &attr->cap);
 	mutex_unlock(&qp->modify_lock);
 
@@ -592,7 +666,20 @@ int rxdp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	xa_erase_bh(&rdev->qpn.qps, ibqp->qp_num);
 	rxdp_qp_put(qp);
 	wait_for_completion(&qp->done);
+	/*
+	 * The timers, the responder and the sender kick one another: none
+	 * does once DYING shows; each is waited for, the responder again
+	 * after the sender, which may have queued it before.
+	 */
+	set_bit(RXDP_QP_DYING, &qp->flags);
+	/* DYING before the waits: pairs with the queueing it stops */
+	smp_mb__after_atomic();
 	rxdp_timers_shutdown(qp);
+	rxdp_rx_stop(qp);
+	rxdp_tx_ctx_detach(qp);
+	rxdp_req_stop(qp);
+	rxdp_rx_stop(qp);
+	rxdp_tx_ctx_release(qp);
 	/* the receive work stores counters in the entry: stop it first */
 	rxdp_rx_cleanup(qp);
 	/* then the entry goes, and XDP stops steering to the QP */

@@ -17,13 +17,14 @@
  * Taking a WQE from an SRQ raises IB_EVENT_SRQ_LIMIT_REACHED, once, when
  * it leaves fewer WQEs than an armed limit; the event disarms the limit.
  *
- * RC and UC packets wait for the reliable transport; until it exists they
- * are counted as dropped.
+ * RC and UC requests go to rxdp_resp_rc.c, the answers to an RC QP's own
+ * requests to the completer.
  */
 #include <linux/unaligned.h>
 #include <rdma/ib_pack.h>
 
 #include "rxdp.h"
+#include "rxdp_hdr.h"
 
 #define RXDP_IMMDT_BYTES	4
 #define RXDP_DETH_SRC_QP_MASK	0xffffffu
@@ -51,7 +52,7 @@ static int rxdp_recv_scatter(struct rxdp_qp *qp, struct ib_pd *pd,
 			     struct rxdp_queue *q, u32 max_sge,
 			     const u8 *src, u32 len, u64 *wr_id)
 {
-	struct rxe_sge sge[RXDP_MAX_SGE];	/* 512 bytes: a worker's stack */
+	struct rxe_sge sge[RXDP_MAX_SGE];	/* 512 bytes of stack */
 	struct rxe_recv_wqe *wqe;
 	u32 num_sge, i;
 	u64 room = 0;
@@ -215,15 +216,29 @@ static bool rxdp_resp_ud(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
 				 bth[1] & RXDP_BTH_SOLICITED) >= 0;
 }
 
+/* Is the opcode one of the peer's answers to this QP's requests? */
+static bool rxdp_resp_is_answer(u8 opcode)
+{
+	return opcode >= IB_OPCODE_RC_RDMA_READ_RESPONSE_FIRST &&
+	       opcode <= IB_OPCODE_RC_ATOMIC_ACKNOWLEDGE;
+}
+
 /**
  * rxdp_resp_packet - act on one packet queued for a QP
  * @qp: the QP
- * @pkt: the packet; the responder may write over its headers
+ * @rpkt: the packet; the responder may write over its headers
  *
- * Context: process (the QP's receive work).
+ * What XDP found is checked again where the module relies on it: the
+ * opcode (from the BTH copy) for the QP's type, its headers' length, the
+ * destination QP.
+ * Context: softirq (the QP's receive work).
  */
-void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
+void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *rpkt)
 {
+	const struct rxdp_rx_info *info = &rpkt->info;
+	u8 *bth = rpkt->data + info->bth_off;
+	const struct rxdp_opcode_info *oi;
+	struct rxdp_pkt pkt;
 	bool used = false;
 
 	/*
@@ -231,18 +246,37 @@ void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
 	 * RESET from now on sets the state that the receive paths check,
 	 * and its drain waits for this work before the QP can be used again.
 	 */
-	if (pkt->gen != READ_ONCE(qp->rx_gen))
+	if (rpkt->gen != READ_ONCE(qp->rx_gen))
 		goto drop;
+	pkt.opcode = rxdp_bth_opcode(bth);
+	oi = &rxdp_opcodes[pkt.opcode];
+	if (!(oi->qp_types & RXDP_QPT_BIT(qp->ibqp.qp_type)) ||
+	    info->hdr_len != rxdp_hdr_len(pkt.opcode) ||
+	    (info->payload_len && !(oi->flags & RXDP_OPF_PAYLOAD)) ||
+	    rxdp_bth_qpn(bth) != qp->ibqp.qp_num)
+		goto drop;
+	pkt.info = info;
+	pkt.frame = rpkt->data;
+	pkt.bth = bth;
+	pkt.payload = rpkt->data + info->payload_off;
+	pkt.paylen = info->payload_len;
+	pkt.psn = rxdp_bth_psn(bth);
 
 	switch (qp->ibqp.qp_type) {
 	case IB_QPT_UD:
-		used = rxdp_resp_ud(qp, pkt);
+	case IB_QPT_GSI:
+		used = rxdp_resp_ud(qp, rpkt);
+		break;
+	case IB_QPT_RC:
+		if (rxdp_resp_is_answer(pkt.opcode)) {
+			rxdp_comp_packet(qp, &pkt);
+			return;
+		}
+		fallthrough;
+	case IB_QPT_UC:
+		used = rxdp_resp_rc(qp, &pkt, rpkt->gen);
 		break;
 	default:
-		/*
-		 * RC and UC need the transport; so does GSI, whose MADs
-		 * ib_mad would answer with sends nothing transmits yet
-		 */
 		break;
 	}
 	if (!used)

@@ -5,8 +5,8 @@
  * refuses the packet (the XDP program counts it) and the sender's
  * retransmission recovers it.
  *
- * The queue's work hands each packet to the responder, in order, and
- * frees it.
+ * The queue's work, a BH work item, hands each packet to the responder, in
+ * order, and frees it.
  */
 #include <linux/ipv6.h>
 #include <linux/ptr_ring.h>
@@ -17,6 +17,8 @@
 #include "rxdp.h"
 
 #define RXDP_RX_DEPTH	256
+/* packets the responder takes per run */
+#define RXDP_RX_BUDGET	64
 
 /* What qp_table's rx_bytes counts of a packet: BTH through ICRC. */
 static u32 rxdp_rx_tp_len(const struct rxdp_rx_info *info)
@@ -28,18 +30,30 @@ static void rxdp_rx_work(struct work_struct *work)
 {
 	struct rxdp_qp *qp = container_of(work, struct rxdp_qp, rx_work);
 	struct rxdp_rx_pkt *pkt;
-	bool any = false;
+	int budget = RXDP_RX_BUDGET;
 
-	while ((pkt = ptr_ring_consume_bh(&qp->rx_ring))) {
+	/* no packet while a READ is served: its release lets them go on */
+	while (budget && !smp_load_acquire(&qp->resp_read_pending) &&
+	       (pkt = ptr_ring_consume(&qp->rx_ring))) {
 		atomic64_add(rxdp_rx_tp_len(&pkt->info), &qp->rx_bytes);
 		rxdp_resp_packet(qp, pkt);
 		atomic64_inc(&qp->rx_consumed);
 		kfree(pkt);
-		any = true;
-		cond_resched();
+		budget--;
 	}
-	if (any)
+	/* one ACK for the batch (or one a READ held back) */
+	rxdp_resp_batch_end(qp);
+	if (budget < RXDP_RX_BUDGET) {
+		rxdp_stat_add(qp->rdev, RXDP_CNT_RCVD_PKTS,
+			      RXDP_RX_BUDGET - budget);
 		rxdp_maps_qp_counters(qp);
+	}
+	/*
+	 * The rest after the other work of this CPU; while the sender
+	 * serves a READ, it runs this again when it is done.
+	 */
+	if (!budget)
+		queue_work(system_bh_wq, &qp->rx_work);
 }
 
 static void rxdp_rx_pkt_free(void *pkt)
@@ -64,11 +78,20 @@ void rxdp_rx_drain(struct rxdp_qp *qp)
 		kfree(pkt);
 }
 
+/* Destroy: the responder stops; nothing produces any more. */
+void rxdp_rx_stop(struct rxdp_qp *qp)
+{
+	cancel_work_sync(&qp->rx_work);
+}
+
 /* Destroy: nothing produces any more (no reference left). */
 void rxdp_rx_cleanup(struct rxdp_qp *qp)
 {
 	cancel_work_sync(&qp->rx_work);
+	/* its locks are taken with BH off everywhere else */
+	local_bh_disable();
 	ptr_ring_cleanup(&qp->rx_ring, rxdp_rx_pkt_free);
+	local_bh_enable();
 }
 
 /*
@@ -114,6 +137,38 @@ static void rxdp_rx_copy(u8 *dst, struct xdp_buff *xdp, u32 len)
 }
 
 /**
+ * rxdp_rx_queue - queue a packet for the responder of a QP
+ * @qp: the QP, referenced
+ * @pkt: the packet, info and len filled in; the queue owns it on success
+ *
+ * Context: BH disabled (XDP, or a sender on the same device).
+ * Return: 0, -EINVAL when the QP does not receive, -ENOSPC when its
+ * queue is full.
+ */
+int rxdp_rx_queue(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
+{
+	/*
+	 * The module, not the map, is the authority on the QP's state.  A
+	 * RESET may come between this check and the ring, and its drain
+	 * before the packet: the incarnation read first tells the
+	 * responder the packet is not the next connection's.
+	 */
+	pkt->gen = READ_ONCE(qp->rx_gen);
+	/* the incarnation before the state; pairs with rxdp_qp_reset() */
+	smp_rmb();
+	if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))))
+		return -EINVAL;
+	if (ptr_ring_produce(&qp->rx_ring, pkt)) {
+		atomic64_inc(&qp->rx_full);
+		rxdp_stat_inc(qp->rdev, RXDP_CNT_RX_FULL);
+		return -ENOSPC;
+	}
+	atomic64_inc(&qp->rx_packets);
+	queue_work(system_bh_wq, &qp->rx_work);
+	return 0;
+}
+
+/**
  * rxdp_rx_enqueue - queue a packet for a QP
  * @qp: the QP, referenced
  * @xdp: the frame
@@ -123,29 +178,20 @@ static void rxdp_rx_copy(u8 *dst, struct xdp_buff *xdp, u32 len)
  * Context: softirq (XDP).
  * Return: 0, -ENOSPC when the queue is full, -EBADMSG for a bad ICRC when
  * @info asks the module to check it, -EINVAL for a frame that does not
- * hold what @info says, -ENOMEM.
+ * hold what @info says or a QP that does not receive, -ENOMEM.
  */
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info)
 {
-	u32 len = rxdp_rx_check(info, xdp_get_buff_len(xdp)), gen;
+	u32 len = rxdp_rx_check(info, xdp_get_buff_len(xdp));
 	struct rxdp_rx_pkt *pkt;
+	int err;
 
 	if (!len)
 		return -EINVAL;
-	/*
-	 * The module, not the map, is the authority on the QP's state.  A
-	 * RESET may come between this check and the ring, and its drain
-	 * before the packet: the incarnation read first tells the
-	 * responder the packet is not the next connection's.
-	 */
-	gen = READ_ONCE(qp->rx_gen);
-	/* the incarnation before the state; pairs with rxdp_qp_reset() */
-	smp_rmb();
-	if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))))
-		return -EINVAL;
 	if (ptr_ring_full(&qp->rx_ring)) {
 		atomic64_inc(&qp->rx_full);
+		rxdp_stat_inc(qp->rdev, RXDP_CNT_RX_FULL);
 		return -ENOSPC;
 	}
 	/* a remote sender must not fill the log: the sender retransmits */
@@ -153,7 +199,6 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 	if (!pkt)
 		return -ENOMEM;
 	pkt->info = *info;
-	pkt->gen = gen;
 	pkt->len = len;
 	rxdp_rx_copy(pkt->data, xdp, len);
 	if ((info->flags & RXDP_RX_F_ICRC_CHECK) &&
@@ -161,12 +206,8 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		kfree(pkt);
 		return -EBADMSG;
 	}
-	if (ptr_ring_produce(&qp->rx_ring, pkt)) {
+	err = rxdp_rx_queue(qp, pkt);
+	if (err)
 		kfree(pkt);
-		atomic64_inc(&qp->rx_full);
-		return -ENOSPC;
-	}
-	atomic64_inc(&qp->rx_packets);
-	queue_work(system_wq, &qp->rx_work);
-	return 0;
+	return err;
 }

@@ -3,10 +3,10 @@
  * Requester timers of an RC QP: the retransmit timer (Local ACK Timeout)
  * and the RNR NAK timer.
  *
- * The retransmit timer runs while sends are outstanding in RTS.  Each
- * expiry uses up one retry; when none is left the oldest WQE completes
- * with IB_WC_RETRY_EXC_ERR and the QP goes to the error state.  The
- * transport restarts it on progress and resends on each expiry.
+ * The retransmit timer runs while packets are in flight and restarts on
+ * progress; when it expires the completer sends again from the oldest
+ * PSN not acknowledged, using up a retry (rxdp_comp_retry()).  The RNR
+ * timer holds the requester back after an RNR NAK.  Both fire in softirq.
  */
 #include "rxdp.h"
 
@@ -29,7 +29,7 @@ static void rxdp_retry_expired(struct timer_list *t)
 {
 	struct rxdp_qp *qp = from_timer(qp, t, retry_timer);
 
-	queue_work(system_wq, &qp->timeout_work);
+	rxdp_comp_retry(qp);
 }
 
 static void rxdp_rnr_expired(struct timer_list *t)
@@ -39,57 +39,47 @@ static void rxdp_rnr_expired(struct timer_list *t)
 
 	/* the wait is over: the requester may send again */
 	spin_lock_irqsave(&qp->sq.lock, flags);
-	if (qp->state == IB_QPS_RTS && qp->sq.q.cons != qp->sq.seen)
-		rxdp_sq_kick(qp);
+	qp->req_rnr_wait = false;
 	spin_unlock_irqrestore(&qp->sq.lock, flags);
-}
-
-static void rxdp_timeout_work(struct work_struct *work)
-{
-	struct rxdp_qp *qp = container_of(work, struct rxdp_qp, timeout_work);
-	unsigned long flags;
-	bool exhausted = false;
-
-	spin_lock_irqsave(&qp->sq.lock, flags);
-	if (qp->state != IB_QPS_RTS && qp->state != IB_QPS_SQD)
-		goto out;
-	if (qp->sq.q.cons == qp->sq.seen)
-		goto out;
-	if (qp->retries_left) {
-		qp->retries_left--;
-		mod_timer(&qp->retry_timer,
-			  jiffies + rxdp_ack_timeout(qp->attr.timeout));
-		goto out;
-	}
-	rxdp_sq_complete_first(qp, IB_WC_RETRY_EXC_ERR);
-	exhausted = true;
-out:
-	spin_unlock_irqrestore(&qp->sq.lock, flags);
-	if (exhausted)
-		rxdp_qp_error(qp);
+	rxdp_req_kick(qp);
 }
 
 void rxdp_timers_init(struct rxdp_qp *qp)
 {
 	timer_setup(&qp->retry_timer, rxdp_retry_expired, 0);
 	timer_setup(&qp->rnr_timer, rxdp_rnr_expired, 0);
-	INIT_WORK(&qp->timeout_work, rxdp_timeout_work);
 }
 
 /**
- * rxdp_sq_kick - sends are outstanding: start the retransmit timer
- * @qp: an RC QP in RTS
+ * rxdp_retry_timer_arm - packets are in flight: run the retransmit timer
+ * @qp: an RC QP
  *
  * Context: sq.lock held.
  */
-void rxdp_sq_kick(struct rxdp_qp *qp)
+void rxdp_retry_timer_arm(struct rxdp_qp *qp)
 {
 	if (qp->ibqp.qp_type != IB_QPT_RC || !qp->attr.timeout ||
 	    timer_pending(&qp->retry_timer))
 		return;
-	qp->retries_left = qp->attr.retry_cnt;
 	mod_timer(&qp->retry_timer,
 		  jiffies + rxdp_ack_timeout(qp->attr.timeout));
+}
+
+/**
+ * rxdp_retry_timer_restart - progress: a full timeout from now, or none
+ * @qp: an RC QP
+ *
+ * Context: sq.lock held.
+ */
+void rxdp_retry_timer_restart(struct rxdp_qp *qp)
+{
+	if (!rxdp_req_in_flight(qp)) {
+		timer_delete(&qp->retry_timer);
+		return;
+	}
+	if (qp->ibqp.qp_type == IB_QPT_RC && qp->attr.timeout)
+		mod_timer(&qp->retry_timer,
+			  jiffies + rxdp_ack_timeout(qp->attr.timeout));
 }
 
 /**
@@ -115,7 +105,6 @@ void rxdp_timers_stop_sync(struct rxdp_qp *qp)
 {
 	timer_delete_sync(&qp->retry_timer);
 	timer_delete_sync(&qp->rnr_timer);
-	cancel_work_sync(&qp->timeout_work);
 }
 
 /* For destroy: stop them for good, nothing runs after this returns. */
@@ -123,5 +112,4 @@ void rxdp_timers_shutdown(struct rxdp_qp *qp)
 {
 	timer_shutdown_sync(&qp->retry_timer);
 	timer_shutdown_sync(&qp->rnr_timer);
-	cancel_work_sync(&qp->timeout_work);
 }

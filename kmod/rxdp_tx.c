@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transmit: frames the module builds itself, without the IP stack.
+ *
+ * A path (struct rxdp_path) holds what precedes the BTH in every packet to
+ * one destination.  It is built from an address vector the RDMA core
+ * resolved: the destination MAC is in it, the source MAC and VLAN are the
+ * source GID's.  Per packet only the lengths, the IPv4 header checksum and
+ * the ICRC are written (and the UDP source port of a UD packet, which
+ * depends on the destination QP).
+ *
+ * A frame to the device itself (the destination GID one of its own, the
+ * destination MAC its netdev's) does not take the netdev: it is queued for
+ * the destination QP as the XDP program would have, without an ICRC.
+ * Everything else leaves through dev_queue_xmit() on the device's netdev,
+ * so that qdiscs, tc and packet taps see it; a frame the netdev refuses
+ * is a lost packet, which the reliable transport recovers.  A QP has at
+ * most RXDP_TX_MAX_INFLIGHT frames in the stack (struct rxdp_tx_ctx): one
+ * QP does not fill the device's queue, and its requester waits for room.
+ */
+#include <linux/etherdevice.h>
+#include <linux/ip.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/xdp.h>
+#include <rdma/ib_cache.h>
+
+#include "rxdp.h"
+#include "rxdp_hdr.h"
+
+/*
+ * Room before the frame: what veth wants to run XDP on the skb in place
+ * rather than on a copy of it.
+ */
+#define RXDP_TX_HEADROOM	XDP_PACKET_HEADROOM
+
+static void rxdp_path_ip4(u8 *h, const struct ib_global_route *grh,
+			  const union ib_gid *sgid)
+{
+	struct iphdr *ip = (struct iphdr *)h;
+
+	ip->version = 4;
+	ip->ihl = sizeof(*ip) / 4;
+	ip->tos = grh->traffic_class;
+	ip->frag_off = htons(IP_DF);
+	ip->ttl = grh->hop_limit;
+	ip->protocol = IPPROTO_UDP;
+	memcpy(&ip->saddr, sgid->raw + 12, sizeof(ip->saddr));
+	memcpy(&ip->daddr, grh->dgid.raw + 12, sizeof(ip->daddr));
+}
+
+static void rxdp_path_ip6(u8 *h, const struct ib_global_route *grh,
+			  const union ib_gid *sgid)
+{
+	struct ipv6hdr *ip6 = (struct ipv6hdr *)h;
+
+	ip6_flow_hdr(ip6, grh->traffic_class, htonl(grh->flow_label));
+	ip6->nexthdr = IPPROTO_UDP;
+	ip6->hop_limit = grh->hop_limit;
+	memcpy(&ip6->saddr, sgid->raw, sizeof(ip6->saddr));
+	memcpy(&ip6->daddr, grh->dgid.raw, sizeof(ip6->daddr));
+}
+
+/**
+ * rxdp_path_init - the headers of every packet to a destination
+ * @rdev: the device
+ * @path: filled in
+ * @ah: a checked address vector (rxdp_check_ah_attr()), with its source
+ *	GID attribute
+ *
+ * The UDP source port is left 0: the caller sets it in path->hdr when it
+ * is the same for every packet, else rxdp_tx_alloc() gets it.
+ * Context: any; does not sleep.
+ * Return: 0, or -EINVAL for a source GID not on the device's netdev.
+ */
+int rxdp_path_init(struct rxdp_dev *rdev, struct rxdp_path *path,
+		   const struct rdma_ah_attr *ah)
+{
+	const struct ib_global_route *grh = rdma_ah_read_grh(ah);
+	const struct ib_gid_attr *sattr = grh->sgid_attr;
+	u8 smac[ETH_ALEN], *h = path->hdr;
+	struct udphdr *udp;
+	__be16 proto;
+	u16 vlan;
+	int err;
+
+	memset(path, 0, sizeof(*path));
+	if (!sattr || !rxdp_gid_is_ours(rdev, sattr))
+		return -EINVAL;
+	err = rdma_read_gid_l2_fields(sattr, &vlan, smac);
+	if (err)
+		return err;
+	path->ipv6 = rdma_gid_attr_network_type(sattr) == RDMA_NETWORK_IPV6;
+	proto = htons(path->ipv6 ? ETH_P_IPV6 : ETH_P_IP);
+
+	ether_addr_copy(h, ah->roce.dmac);
+	ether_addr_copy(h + ETH_ALEN, smac);
+	if (vlan < VLAN_N_VID) {
+		struct vlan_ethhdr *veth = (struct vlan_ethhdr *)h;
+
+		veth->h_vlan_proto = htons(ETH_P_8021Q);
+		veth->h_vlan_TCI = htons(vlan |
+			(rdma_ah_get_sl(ah) & 7) << VLAN_PRIO_SHIFT);
+		veth->h_vlan_encapsulated_proto = proto;
+		path->l3_off = VLAN_ETH_HLEN;
+	} else {
+		((struct ethhdr *)h)->h_proto = proto;
+		path->l3_off = ETH_HLEN;
+	}
+	if (path->ipv6) {
+		rxdp_path_ip6(h + path->l3_off, grh, &sattr->gid);
+		path->len = path->l3_off + sizeof(struct ipv6hdr);
+	} else {
+		rxdp_path_ip4(h + path->l3_off, grh, &sattr->gid);
+		path->len = path->l3_off + sizeof(struct iphdr);
+	}
+	udp = (struct udphdr *)(h + path->len);
+	udp->dest = htons(RXDP_ROCE_PORT);
+	path->len += sizeof(*udp);
+	path->flow_label = grh->flow_label;
+	path->loopback = ether_addr_equal(ah->roce.dmac, smac) &&
+			 rxdp_gid_is_local(rdev, &grh->dgid);
+	return 0;
+}
+
+/**
+ * rxdp_tx_alloc - a frame for one packet, its headers up to the BTH laid
+ * @path: where it goes
+ * @sport: its UDP source port, or 0 for the one in @path
+ * @opcode: its BTH opcode, which sizes the transport headers
+ * @paylen: its payload bytes
+ * @tp: the packet; its BTH and extension headers go at tp->bth, the
+ *	payload right after them
+ *
+ * Context: any but hard irq.
+ * Return: 0 or -ENOMEM.
+ */
+int rxdp_tx_alloc(const struct rxdp_path *path, u16 sport, u8 opcode,
+		  u32 paylen, struct rxdp_tx_pkt *tp)
+{
+	u32 hdr_len = rxdp_hdr_len(opcode), pad = -paylen & 3;
+	u32 tp_len = hdr_len + paylen + pad + IB_ICRC_BYTES;
+	u32 l4_off = path->len - sizeof(struct udphdr);
+	struct udphdr *udp;
+	u8 *f;
+
+	memset(tp, 0, sizeof(*tp));
+	tp->len = path->len + tp_len;
+	if (path->loopback) {
+		tp->lpkt = kmalloc(struct_size(tp->lpkt, data, tp->len),
+				   GFP_ATOMIC | __GFP_NOWARN);
+		if (!tp->lpkt)
+			return -ENOMEM;
+		f = tp->lpkt->data;
+	} else {
+		tp->skb = __netdev_alloc_skb(NULL, RXDP_TX_HEADROOM + tp->len,
+					     GFP_ATOMIC | __GFP_NOWARN);
+		if (!tp->skb)
+			return -ENOMEM;
+		skb_reserve(tp->skb, RXDP_TX_HEADROOM);
+		f = skb_put(tp->skb, tp->len);
+	}
+	memcpy(f, path->hdr, path->len);
+	if (path->ipv6) {
+		struct ipv6hdr *ip6 = (struct ipv6hdr *)(f + path->l3_off);
+
+		ip6->payload_len = htons(sizeof(*udp) + tp_len);
+	} else {
+		struct iphdr *ip = (struct iphdr *)(f + path->l3_off);
+
+		ip->tot_len = htons(path->len - path->l3_off + tp_len);
+		ip_send_check(ip);
+	}
+	udp = (struct udphdr *)(f + l4_off);
+	udp->len = htons(sizeof(*udp) + tp_len);
+	if (sport)
+		udp->source = htons(sport);
+	/* the pad and the ICRC */
+	memset(f + tp->len - IB_ICRC_BYTES - pad, 0, pad + IB_ICRC_BYTES);
+	tp->frame = f;
+	tp->bth = f + path->len;
+	tp->l3_off = path->l3_off;
+	tp->ipv6 = path->ipv6;
+	return 0;
+}
+
+void rxdp_tx_free(struct rxdp_tx_pkt *tp)
+{
+	kfree_skb(tp->skb);
+	kfree(tp->lpkt);
+	tp->skb = NULL;
+	tp->lpkt = NULL;
+}
+
+/* Queue a frame for a QP of the device, as XDP would have steered it. */
+static int rxdp_tx_loopback(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp)
+{
+	struct rxdp_rx_pkt *pkt = tp->lpkt;
+	struct rxdp_rx_info *info = &pkt->info;
+	const u8 *bth = tp->bth;
+	u8 opcode = rxdp_bth_opcode(bth);
+	u32 hdr_len = rxdp_hdr_len(opcode);
+	struct rxdp_qp *qp;
+	int err;
+
+	memset(info, 0, sizeof(*info));
+	info->qpn = rxdp_bth_qpn(bth);
+	info->slot = RXDP_QP_SLOT(info->qpn);
+	info->psn = rxdp_bth_psn(bth);
+	info->flags = tp->ipv6 ? RXDP_RX_F_IPV6 : 0;
+	info->l3_off = tp->l3_off;
+	info->bth_off = bth - tp->frame;
+	info->hdr_len = hdr_len;
+	info->payload_off = info->bth_off + hdr_len;
+	info->pad = rxdp_bth_pad(bth);
+	info->payload_len = tp->len - info->payload_off - info->pad -
+			    IB_ICRC_BYTES;
+	info->opcode = opcode;
+	pkt->len = tp->len;
+
+	qp = rxdp_qp_lookup(&rdev->qpn, info->qpn);
+	if (!qp) {
+		err = -ENOENT;
+		goto drop;
+	}
+	err = rxdp_rx_queue(qp, pkt);
+	rxdp_qp_put(qp);
+	if (!err)
+		return 0;
+drop:
+	kfree(pkt);
+	return err;
+}
+
+/**
+ * rxdp_tx_send - send a packet that rxdp_tx_alloc() made and the caller
+ * filled
+ * @rdev: the device
+ * @tp: the packet, consumed
+ *
+ * Context: any but hard irq, with IRQs on.
+ * Return: 0 when it left (or was queued for the device itself), else an
+ * errno or the NET_XMIT code of its loss.
+ */
+int rxdp_tx_send(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp)
+{
+	struct sk_buff *skb = tp->skb;
+	struct net_device *ndev;
+	u32 icrc_off = tp->len - IB_ICRC_BYTES, icrc;
+	int ret;
+
+	if (tp->lpkt) {
+		ret = rxdp_tx_loopback(rdev, tp);
+		goto out;
+	}
+
+	ret = rxdp_icrc_calc(tp->frame, tp->l3_off, tp->bth - tp->frame,
+			     icrc_off, tp->ipv6, &icrc);
+	if (WARN_ON_ONCE(ret)) {
+		kfree_skb(skb);
+		goto out;
+	}
+	put_unaligned_le32(icrc, tp->frame + icrc_off);
+
+	rcu_read_lock();
+	ndev = rcu_dereference(rdev->ndev);
+	if (!ndev) {
+		rcu_read_unlock();
+		kfree_skb(skb);
+		ret = -ENODEV;
+		goto out;
+	}
+	skb->dev = ndev;
+	skb_reset_mac_header(skb);
+	skb->protocol = eth_hdr(skb)->h_proto;
+	skb_set_network_header(skb, tp->l3_off);
+	skb_set_transport_header(skb, tp->bth - tp->frame -
+				 sizeof(struct udphdr));
+	ret = dev_queue_xmit(skb);
+	rcu_read_unlock();
+out:
+	rxdp_stat_inc(rdev, ret ? RXDP_CNT_SEND_ERR : RXDP_CNT_SENT_PKTS);
+	return ret;
+}
+
+static void rxdp_tx_ctx_put(struct rxdp_tx_ctx *ctx)
+{
+	if (refcount_dec_and_test(&ctx->ref))
+		kfree(ctx);
+}
+
+/* The stack is done with a QP's frame. */
+static void rxdp_tx_skb_done(struct sk_buff *skb)
+{
+	struct rxdp_tx_ctx *ctx = skb_shinfo(skb)->destructor_arg;
+
+	if (atomic_dec_return(&ctx->inflight) < RXDP_TX_MAX_INFLIGHT &&
+	    test_and_clear_bit(0, &ctx->waiting)) {
+		struct rxdp_qp *qp;
+
+		rcu_read_lock();
+		qp = rcu_dereference(ctx->qp);
+		if (qp)
+			queue_work(system_bh_wq, &qp->req_work);
+		rcu_read_unlock();
+	}
+	rxdp_tx_ctx_put(ctx);
+}
+
+/**
+ * rxdp_tx_send_qp - send a packet of a QP, counted against its frames
+ * @qp: the QP
+ * @tp: the packet, consumed
+ *
+ * Return: as rxdp_tx_send().
+ */
+int rxdp_tx_send_qp(struct rxdp_qp *qp, struct rxdp_tx_pkt *tp)
+{
+	struct rxdp_tx_ctx *ctx = qp->tx;
+
+	if (tp->skb) {
+		refcount_inc(&ctx->ref);
+		atomic_inc(&ctx->inflight);
+		/* not zero-copy: the shared info's argument is free to use */
+		skb_shinfo(tp->skb)->destructor_arg = ctx;
+		tp->skb->destructor = rxdp_tx_skb_done;
+	}
+	return rxdp_tx_send(qp->rdev, tp);
+}
+
+/**
+ * rxdp_tx_may_send - has the QP room for another frame in the stack?
+ * @qp: the QP
+ *
+ * When it has not, the requester runs again once a frame is freed.
+ */
+bool rxdp_tx_may_send(struct rxdp_qp *qp)
+{
+	struct rxdp_tx_ctx *ctx = qp->tx;
+
+	if (atomic_read(&ctx->inflight) < RXDP_TX_MAX_INFLIGHT)
+		return true;
+	if (!test_and_set_bit(0, &ctx->waiting))
+		rxdp_stat_inc(qp->rdev, RXDP_CNT_TX_WAIT);
+	/* a frame freed before the bit was set did not see it */
+	smp_mb__after_atomic();
+	if (atomic_read(&ctx->inflight) < RXDP_TX_MAX_INFLIGHT) {
+		clear_bit(0, &ctx->waiting);
+		return true;
+	}
+	return false;
+}
+
+int rxdp_tx_ctx_init(struct rxdp_qp *qp)
+{
+	qp->tx = kzalloc(sizeof(*qp->tx),
+			 qp->is_user ? GFP_KERNEL_ACCOUNT : GFP_KERNEL);
+	if (!qp->tx)
+		return -ENOMEM;
+	refcount_set(&qp->tx->ref, 1);
+	RCU_INIT_POINTER(qp->tx->qp, qp);
+	return 0;
+}
+
+/*
+ * Destroy: frames still in the stack no longer kick the QP.  A destructor
+ * that runs holds its frame's reference until it is done with the QP.
+ */
+void rxdp_tx_ctx_detach(struct rxdp_qp *qp)
+{
+	RCU_INIT_POINTER(qp->tx->qp, NULL);
+	/* the pointer gone before the count is read */
+	smp_mb();
+	if (refcount_read(&qp->tx->ref) > 1)
+		synchronize_rcu();
+}
+
+/* Destroy, once nothing sends: the frames keep what they need. */
+void rxdp_tx_ctx_release(struct rxdp_qp *qp)
+{
+	rxdp_tx_ctx_put(qp->tx);
+	qp->tx = NULL;
+}
