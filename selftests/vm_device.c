@@ -53,9 +53,10 @@ FIXTURE(dev) {
 
 FIXTURE_VARIANT(dev) {
 	bool netns;	/* device on a veth inside a namespace */
+	bool full_only;	/* not in the light run */
 };
 
-FIXTURE_VARIANT_ADD(dev, init_ns) { .netns = false };
+FIXTURE_VARIANT_ADD(dev, init_ns) { .netns = false, .full_only = true };
 FIXTURE_VARIANT_ADD(dev, other_ns) { .netns = true };
 
 /* Run a command in the namespace of the device's netdev. */
@@ -63,6 +64,8 @@ FIXTURE_VARIANT_ADD(dev, other_ns) { .netns = true };
 
 FIXTURE_SETUP(dev)
 {
+	if (variant->full_only)
+		LIGHT_SKIP();
 	ASSERT_EQ(0, rxdp_load());
 	ibdev_remove(DEV);
 	netdev_remove("rxtb");

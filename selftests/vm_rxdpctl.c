@@ -187,9 +187,10 @@ FIXTURE(ctl) {
 
 FIXTURE_VARIANT(ctl) {
 	bool netns;	/* the interface in a namespace of its own */
+	bool full_only;	/* not in the light run */
 };
 
-FIXTURE_VARIANT_ADD(ctl, init_ns) { .netns = false };
+FIXTURE_VARIANT_ADD(ctl, init_ns) { .netns = false, .full_only = true };
 FIXTURE_VARIANT_ADD(ctl, other_ns) { .netns = true };
 
 /* Undo what a test did; the veth pair goes with IFB (IFA may be in NS). */
@@ -206,6 +207,8 @@ static void ctl_cleanup(void)
 
 FIXTURE_SETUP(ctl)
 {
+	if (variant->full_only)
+		LIGHT_SKIP();
 	ASSERT_EQ(0, rxdp_load());
 	ctl_cleanup();
 	ASSERT_EQ(0, sh("ip link add " IFA " type veth peer name " IFB));

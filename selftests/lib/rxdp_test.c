@@ -189,6 +189,11 @@ int test_rounds(int full, int light)
 	return l && *l && strcmp(l, "0") ? light : full;
 }
 
+bool test_light(void)
+{
+	return test_rounds(0, 1);
+}
+
 const char *rxdp_ko(void)
 {
 	const char *ko = getenv("RXDP_KO");
@@ -748,6 +753,29 @@ int qp_bring_to(struct qp_env *e, struct ibv_qp *qp, enum ibv_qp_state state)
 	return EINVAL;
 }
 
+/* The number after " name " in what `rdma <what> show ... dev` prints. */
+static long long rdma_show_value(const char *what, const char *dev,
+				 const char *name)
+{
+	char out[4096], key[96];
+	const char *p;
+
+	if (sh_out(out, sizeof(out), "rdma %s %s", what, dev))
+		return -1;
+	/* "... dev: name value name value ...": name between spaces */
+	snprintf(key, sizeof(key), " %s ", name);
+	p = strstr(out, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+long long hw_counter(const char *dev, const char *name)
+{
+	char link[80];
+
+	snprintf(link, sizeof(link), "%s/1", dev);
+	return rdma_show_value("statistic show link", link, name);
+}
+
 long now_ms(void)
 {
 	struct timespec ts;
@@ -870,15 +898,8 @@ bool ibdev_get_event(struct ibv_context *ctx, enum ibv_event_type type,
 
 int rdma_res_count(const char *dev, const char *what)
 {
-	char out[1024], key[32];
-	const char *p;
-
-	if (sh_out(out, sizeof(out), "rdma resource show %s", dev))
-		return -1;
 	/* "0: rxdpq0: pd 1 cq 1 qp 1 cm_id 0 mr 0 ctx 0 srq 0" */
-	snprintf(key, sizeof(key), " %s ", what);
-	p = strstr(out, key);
-	return p ? atoi(p + strlen(key)) : -1;
+	return (int)rdma_show_value("resource show", dev, what);
 }
 
 int rdma_res_qps(const char *dev, char *out, size_t len)

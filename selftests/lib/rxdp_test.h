@@ -38,6 +38,20 @@ int test_timeout_scale(void);
  * paths three to nine times slower: fewer rounds of them, never fewer paths.
  */
 int test_rounds(int full, int light);
+/* Is this the light run ($RXDP_LIGHT: the debug kernel's)? */
+bool test_light(void);
+/*
+ * In a test or fixture setup: skip what the light run leaves out.  The
+ * debug kernel is several times slower than the stock one; its run keeps
+ * one variant of those that differ only where no rxdp code does (a device
+ * in the initial namespace and in another run the same module code), and
+ * the stock kernel's run keeps them all.
+ */
+#define LIGHT_SKIP()							\
+	do {								\
+		if (test_light())					\
+			SKIP(return, "not in the light run");		\
+	} while (0)
 
 /* Does /sys/class/infiniband/<name> exist? */
 bool ibdev_exists(const char *name);
@@ -266,6 +280,11 @@ int debugfs_qp_count(const char *dev);
 int kmsg_bad_count(void);
 /* Milliseconds on the monotonic clock. */
 long now_ms(void);
+/*
+ * A port counter of an RDMA device, as `rdma statistic show link <dev>/1`
+ * prints it, or -1 when it has none of that name.
+ */
+long long hw_counter(const char *dev, const char *name);
 
 /*
  * ---- The rings of the rxe ABI as a hostile process sees them ----

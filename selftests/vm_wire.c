@@ -1,0 +1,1779 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The transport on the wire: rxdp sends, and its devices talk to each
+ * other through XDP, to themselves, and to rdma_rxe.
+ *
+ *   init namespace                    namespace rxw_b
+ *   rxe rxwe0 on rxw0a  <---------->  rxw0b with rxdp rxdpwb
+ *   10.82.0.1                         10.82.0.2
+ *
+ *   namespace rxw_a                   namespace rxw_c
+ *   rxdp rxdpwa on rxw1a <--------->  rxw1b with rxdp rxdpwc
+ *   10.82.1.1                         10.82.1.2
+ *
+ * Every rxdp netdev has XDP attached by rxdpctl.  The veths have an MTU of
+ * 9000, so that the IB MTU is 4096.  RDMA devices are visible from every
+ * namespace, so one test process opens both ends; the stock pingpong
+ * tools run one end in each namespace, as users do.
+ *
+ * rdma_rxe is loaded before any rxdp device exists (see vm_xdp.c: it
+ * takes devices of its driver id for its own when it loads).
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "rxdp_test.h"
+
+#define RXE_IF		"rxw0a"
+#define B_IF		"rxw0b"
+#define A_IF		"rxw1a"
+#define C_IF		"rxw1b"
+#define NS_A		"rxw_a"
+#define NS_B		"rxw_b"
+#define NS_C		"rxw_c"
+#define RXE_DEV		"rxwe0"
+#define A_DEV		"rxdpwa"
+#define B_DEV		"rxdpwb"
+#define C_DEV		"rxdpwc"
+#define RXE_ADDR	"10.82.0.1"
+#define B_ADDR		"10.82.0.2"
+#define A_ADDR		"10.82.1.1"
+#define C_ADDR		"10.82.1.2"
+
+#define UD_QKEY		0x11111111u	/* what qp_attr_values() gives UD QPs */
+#define GRH_LEN		40
+#define MTU		4096
+
+/*
+ * The light run leaves out variants that run rxdp code the others run too:
+ * the PSN wrap (arithmetic the wire variant's code does as well), the
+ * second of two rdma_rxe interop runs of the same tool or opcode set, 1%
+ * loss (10% loss does what it does, more).  The stock kernel's run has
+ * them.
+ */
+
+static const struct testdev devs[] = {
+	{ .name = RXE_DEV, .veth = RXE_IF, .addr = RXE_ADDR },
+	{ .name = B_DEV, .veth = B_IF, .addr = B_ADDR },
+	{ .name = A_DEV, .veth = A_IF, .addr = A_ADDR },
+	{ .name = C_DEV, .veth = C_IF, .addr = C_ADDR },
+};
+
+/* ---- the four devices, made once per binary ---------------------------- */
+
+static pid_t main_pid;
+static bool rxe_was_loaded;
+
+static void env_down(void)
+{
+	const char *ctl = rxdpctl_path();
+
+	sh("rdma link delete " RXE_DEV " 2>/dev/null; "
+	   "ip netns exec " NS_A " %s detach " A_IF " >/dev/null 2>&1; "
+	   "ip netns exec " NS_B " %s detach " B_IF " >/dev/null 2>&1; "
+	   "ip netns exec " NS_C " %s detach " C_IF " >/dev/null 2>&1; "
+	   "ip netns del " NS_A " 2>/dev/null; "
+	   "ip netns del " NS_B " 2>/dev/null; "
+	   "ip netns del " NS_C " 2>/dev/null; "
+	   "ip link del " RXE_IF " 2>/dev/null", ctl, ctl, ctl);
+}
+
+static bool env_ok(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(devs); i++)
+		if (!ibdev_exists(devs[i].name) ||
+		    testdev_gid_index(&devs[i]) < 0)
+			return false;
+	return true;
+}
+
+/* An rxdp netdev in namespace ns with addr, attached as device dev. */
+#define XDP_END(ns, ifname, addr, dev)					\
+	"ip netns exec " ns " sh -c 'ip link set lo up && "		\
+	"ip link set dev " ifname " mtu 9000 up && "			\
+	"ip addr add " addr "/24 dev " ifname " && "			\
+	"%s attach " ifname " --name " dev " >/dev/null'"
+
+static int env_up(void)
+{
+	if (rxdp_load())
+		return -1;
+	if (env_ok())
+		return 0;
+	env_down();
+	if (access("/sys/module/rdma_rxe", F_OK)) {
+		if (sh("rdma link show | grep -q ' rxdp'") == 0) {
+			fprintf(stderr, "# rxdp devices exist: loading "
+				"rdma_rxe now would corrupt them\n");
+			return -1;
+		}
+		if (sh("modprobe rdma_rxe"))
+			return -1;
+	}
+	if (sh("ip netns add " NS_A " && ip netns add " NS_B " && "
+	       "ip netns add " NS_C " && "
+	       "ip link add " RXE_IF " type veth peer name " B_IF " netns "
+	       NS_B " && "
+	       "ip link add " A_IF " netns " NS_A " type veth peer name "
+	       C_IF " netns " NS_C " && "
+	       "ip link set dev " RXE_IF " mtu 9000 up && "
+	       "ip addr add " RXE_ADDR "/24 dev " RXE_IF " && "
+	       XDP_END(NS_B, B_IF, B_ADDR, B_DEV) " && "
+	       XDP_END(NS_A, A_IF, A_ADDR, A_DEV) " && "
+	       XDP_END(NS_C, C_IF, C_ADDR, C_DEV) " && "
+	       "rdma link add " RXE_DEV " type rxe netdev " RXE_IF,
+	       rxdpctl_path(), rxdpctl_path(), rxdpctl_path()))
+		return -1;
+	return WAIT_FOR(env_ok(), 5000) ? 0 : -1;
+}
+
+static void __attribute__((constructor)) env_ctor(void)
+{
+	main_pid = getpid();
+	rxe_was_loaded = access("/sys/module/rdma_rxe", F_OK) == 0;
+	env_up();
+	testdev_preload();
+}
+
+static void __attribute__((destructor)) env_dtor(void)
+{
+	if (getpid() != main_pid)
+		return;
+	env_down();
+	/* unloading rdma_rxe would take every rxdp device with it */
+	if (!rxe_was_loaded && sh("rdma link show | grep -q ' rxdp'"))
+		sh("rmmod rdma_rxe");
+}
+
+/* ---- UD endpoints ------------------------------------------------------ */
+
+struct ud_end {
+	struct qp_env	e;
+	struct ibv_qp	*qp;
+};
+
+static int ud_end_open(struct ud_end *u, const char *dev, bool sig_all)
+{
+	struct ibv_qp_init_attr ia = {
+		.qp_type = IBV_QPT_UD,
+		.sq_sig_all = sig_all,
+		.cap = {
+			.max_send_wr = 128, .max_recv_wr = 128,
+			.max_send_sge = 4, .max_recv_sge = 4,
+			.max_inline_data = 256,
+		},
+	};
+
+	memset(u, 0, sizeof(*u));
+	if (qp_env_open(&u->e, dev))
+		return -1;
+	ia.send_cq = u->e.scq;
+	ia.recv_cq = u->e.rcq;
+	u->qp = qp_create_attr(u->e.pd, &ia);
+	if (!u->qp)
+		return -1;
+	u->e.qp = u->qp;
+	return qp_bring_to(&u->e, u->qp, IBV_QPS_RTS) ? -1 : 0;
+}
+
+static struct ibv_ah *ud_ah(struct ud_end *from, struct ud_end *to)
+{
+	struct ibv_ah_attr a = {
+		.is_global = 1,
+		.port_num = 1,
+		.grh = {
+			.dgid = to->e.gid,
+			.sgid_index = from->e.gid_index,
+			.hop_limit = 64,
+		},
+	};
+
+	return ibv_create_ah(from->e.pd, &a);
+}
+
+static uint8_t pattern(uint32_t seed, size_t i)
+{
+	return (uint8_t)(seed * 131 + i * 7 + (i >> 8));
+}
+
+/* ---- UD messages, every byte checked ----------------------------------- */
+
+FIXTURE(ud) {
+	struct ud_end tx, rx;
+	struct ibv_ah *ah;
+};
+
+FIXTURE_VARIANT(ud) {
+	const char *from, *to;
+};
+
+/* between two rxdp devices, each in its namespace, through XDP */
+FIXTURE_VARIANT_ADD(ud, wire) { .from = A_DEV, .to = C_DEV };
+/* between two QPs of one device */
+FIXTURE_VARIANT_ADD(ud, loopback) { .from = A_DEV, .to = A_DEV };
+FIXTURE_VARIANT_ADD(ud, to_rxe) { .from = B_DEV, .to = RXE_DEV };
+FIXTURE_VARIANT_ADD(ud, from_rxe) { .from = RXE_DEV, .to = B_DEV };
+
+FIXTURE_SETUP(ud)
+{
+	ASSERT_EQ(0, env_up());
+	ASSERT_EQ(0, ud_end_open(&self->tx, variant->from, true));
+	ASSERT_EQ(0, ud_end_open(&self->rx, variant->to, true));
+	self->ah = ud_ah(&self->tx, &self->rx);
+	ASSERT_NE(NULL, self->ah);
+}
+
+FIXTURE_TEARDOWN(ud)
+{
+	if (self->ah)
+		ibv_destroy_ah(self->ah);
+	qp_env_close(&self->tx.e);
+	qp_env_close(&self->rx.e);
+}
+
+/*
+ * Send len bytes at offset off of the sender's buffer (filled with a
+ * pattern of seed) in nsge SGEs, into a receive of one GRH and the rest,
+ * at offset roff of the receiver's buffer.  Checks the completion and
+ * every byte.
+ */
+static void ud_send_check(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(ud) *self, uint32_t len, uint32_t off,
+			  int nsge, uint32_t roff, bool imm, uint32_t seed)
+{
+	struct qp_env *t = &self->tx.e, *r = &self->rx.e;
+	uint8_t *src = (uint8_t *)t->buf + off;
+	uint8_t *dst = (uint8_t *)r->buf + roff;
+	struct ibv_sge ss[4], rs = {
+		.addr = (uintptr_t)dst, .length = GRH_LEN + len,
+		.lkey = r->mr->lkey,
+	};
+	struct ibv_recv_wr rwr = { .wr_id = seed, .sg_list = &rs,
+				   .num_sge = 1 }, *rbad;
+	struct ibv_send_wr swr = {
+		.wr_id = seed, .sg_list = ss, .num_sge = nsge,
+		.opcode = imm ? IBV_WR_SEND_WITH_IMM : IBV_WR_SEND,
+		.imm_data = htobe32(seed ^ 0xa5a5a5a5),
+		.wr.ud = { .ah = self->ah, .remote_qpn = self->rx.qp->qp_num,
+			   .remote_qkey = UD_QKEY },
+	}, *sbad;
+	uint32_t piece = len / nsge, i, at = 0;
+	struct ibv_wc wc;
+
+	for (i = 0; i < len; i++)
+		src[i] = pattern(seed, i);
+	memset(dst, 0xee, GRH_LEN + len + 16);
+	for (i = 0; i < (uint32_t)nsge; i++) {
+		ss[i].addr = (uintptr_t)src + at;
+		ss[i].length = i == (uint32_t)nsge - 1 ? len - at : piece;
+		ss[i].lkey = t->mr->lkey;
+		at += ss[i].length;
+	}
+	ASSERT_EQ(0, ibv_post_recv(self->rx.qp, &rwr, &rbad));
+	ASSERT_EQ(0, ibv_post_send(self->tx.qp, &swr, &sbad));
+
+	ASSERT_EQ(1, poll_n(t->scq, 1, &wc, 5000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(IBV_WC_SEND, wc.opcode);
+	EXPECT_EQ(seed, wc.wr_id);
+
+	ASSERT_EQ(1, poll_n(r->rcq, 1, &wc, 5000)) TH_LOG("len %u", len);
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(IBV_WC_RECV, wc.opcode);
+	EXPECT_EQ(seed, wc.wr_id);
+	EXPECT_EQ(GRH_LEN + len, wc.byte_len);
+	EXPECT_EQ(self->tx.qp->qp_num, wc.src_qp);
+	EXPECT_TRUE(wc.wc_flags & IBV_WC_GRH);
+	EXPECT_EQ(imm, !!(wc.wc_flags & IBV_WC_WITH_IMM));
+	if (imm)
+		EXPECT_EQ(htobe32(seed ^ 0xa5a5a5a5), wc.imm_data);
+	/* IPv4: the header in the GRH's last 20 bytes, its source ours */
+	EXPECT_EQ(0, memcmp(dst + 20 + 12, &t->gid.raw[12], 4));
+	for (i = 0; i < len; i++)
+		if (dst[GRH_LEN + i] != pattern(seed, i))
+			break;
+	EXPECT_EQ(len, i) TH_LOG("len %u: byte %u differs", len, i);
+	/* nothing past the message */
+	EXPECT_EQ(0xee, dst[GRH_LEN + len]);
+}
+
+TEST_F(ud, sizes)
+{
+	static const uint32_t sizes[] = { 0, 1, 2, 3, MTU - 1, MTU };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		ud_send_check(_metadata, self, sizes[i], 0, 1, 0, i & 1,
+			      (uint32_t)i + 1);
+}
+
+TEST_F(ud, multi_sge_unaligned)
+{
+	ud_send_check(_metadata, self, MTU - 3, 5, 3, 1, false, 77);
+	ud_send_check(_metadata, self, 1001, 4093, 4, 7, true, 78);
+}
+
+TEST_F(ud, inline_data)
+{
+	struct qp_env *t = &self->tx.e, *r = &self->rx.e;
+	char msg[200], *dst = (char *)r->buf;
+	struct ibv_sge ss = { .addr = (uintptr_t)msg, .length = sizeof(msg) };
+	struct ibv_sge rs = { .addr = (uintptr_t)dst,
+			      .length = GRH_LEN + sizeof(msg),
+			      .lkey = r->mr->lkey };
+	struct ibv_recv_wr rwr = { .wr_id = 1, .sg_list = &rs,
+				   .num_sge = 1 }, *rbad;
+	struct ibv_send_wr swr = {
+		.wr_id = 2, .sg_list = &ss, .num_sge = 1,
+		.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_INLINE,
+		.wr.ud = { .ah = self->ah, .remote_qpn = self->rx.qp->qp_num,
+			   .remote_qkey = UD_QKEY },
+	}, *sbad;
+	struct ibv_wc wc;
+	size_t i;
+
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (char)(i * 3 + 1);
+	ASSERT_EQ(0, ibv_post_recv(self->rx.qp, &rwr, &rbad));
+	ASSERT_EQ(0, ibv_post_send(self->tx.qp, &swr, &sbad));
+	/* inline: the buffer is the sender's again at once */
+	memset(msg, 0, sizeof(msg));
+	ASSERT_EQ(1, poll_n(t->scq, 1, &wc, 5000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	ASSERT_EQ(1, poll_n(r->rcq, 1, &wc, 5000));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(GRH_LEN + sizeof(msg), wc.byte_len);
+	for (i = 0; i < sizeof(msg); i++)
+		if (dst[GRH_LEN + i] != (char)(i * 3 + 1))
+			break;
+	EXPECT_EQ(sizeof(msg), i);
+}
+
+/*
+ * Many messages in order: batches of 32 posted at once (more than a post
+ * sends inline), each message numbered and received into its own buffer.
+ */
+TEST_F(ud, ordered_batches)
+{
+	struct qp_env *t = &self->tx.e, *r = &self->rx.e;
+	const uint32_t len = 256, slot = GRH_LEN + len, batch = 32;
+	int rounds = test_rounds(8, 2), k;
+	uint32_t n = 0, i;
+
+	for (k = 0; k < rounds; k++) {
+		struct ibv_send_wr swr[32], *sbad;
+		struct ibv_recv_wr rwr[32], *rbad;
+		struct ibv_sge ss[32], rs[32];
+		struct ibv_wc wc[32];
+
+		for (i = 0; i < batch; i++) {
+			uint8_t *p = (uint8_t *)t->buf + i * len;
+
+			memset(p, (int)(n + i), len);
+			ss[i] = (struct ibv_sge){ .addr = (uintptr_t)p,
+						  .length = len,
+						  .lkey = t->mr->lkey };
+			swr[i] = (struct ibv_send_wr){
+				.wr_id = n + i, .sg_list = &ss[i],
+				.num_sge = 1, .opcode = IBV_WR_SEND,
+				.next = i + 1 < batch ? &swr[i + 1] : NULL,
+				.wr.ud = { .ah = self->ah,
+					   .remote_qpn = self->rx.qp->qp_num,
+					   .remote_qkey = UD_QKEY },
+			};
+			rs[i] = (struct ibv_sge){
+				.addr = (uintptr_t)r->buf + i * slot,
+				.length = slot, .lkey = r->mr->lkey };
+			rwr[i] = (struct ibv_recv_wr){
+				.wr_id = n + i, .sg_list = &rs[i],
+				.num_sge = 1,
+				.next = i + 1 < batch ? &rwr[i + 1] : NULL };
+		}
+		ASSERT_EQ(0, ibv_post_recv(self->rx.qp, rwr, &rbad));
+		ASSERT_EQ(0, ibv_post_send(self->tx.qp, swr, &sbad));
+		ASSERT_EQ((int)batch, poll_n(t->scq, batch, wc, 10000));
+		for (i = 0; i < batch; i++) {
+			EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status);
+			EXPECT_EQ(n + i, wc[i].wr_id);
+		}
+		ASSERT_EQ((int)batch, poll_n(r->rcq, batch, wc, 10000));
+		for (i = 0; i < batch; i++) {
+			const uint8_t *p = (uint8_t *)r->buf + i * slot;
+
+			ASSERT_EQ(IBV_WC_SUCCESS, wc[i].status);
+			EXPECT_EQ(n + i, wc[i].wr_id);
+			EXPECT_EQ(slot, wc[i].byte_len);
+			/* the i-th message landed in the i-th buffer */
+			EXPECT_EQ((uint8_t)(n + i), p[GRH_LEN]);
+			EXPECT_EQ((uint8_t)(n + i), p[slot - 1]);
+		}
+		n += batch;
+	}
+}
+
+/* With sq_sig_all off, only signalled sends complete; all are sent. */
+TEST_F(ud, unsignalled)
+{
+	struct qp_env *r = &self->rx.e;
+	struct ibv_wc wc[16];
+	struct ibv_ah *ah;
+	struct ud_end q;
+	struct ibv_sge ss;
+	int i;
+
+	ASSERT_EQ(0, ud_end_open(&q, self->tx.e.ctx->device->name, false));
+	ah = ud_ah(&q, &self->rx);
+	ASSERT_NE(NULL, ah);
+	ss = (struct ibv_sge){ .addr = (uintptr_t)q.e.buf, .length = 8,
+			       .lkey = q.e.mr->lkey };
+	ASSERT_EQ(0, post_recvs(self->rx.qp, r->mr, GRH_LEN + 8, 8, 0));
+	for (i = 0; i < 8; i++) {
+		struct ibv_send_wr swr = {
+			.wr_id = 100 + i, .sg_list = &ss, .num_sge = 1,
+			.opcode = IBV_WR_SEND,
+			.send_flags = i == 7 ? IBV_SEND_SIGNALED : 0,
+			.wr.ud = { .ah = ah,
+				   .remote_qpn = self->rx.qp->qp_num,
+				   .remote_qkey = UD_QKEY },
+		}, *bad;
+
+		ASSERT_EQ(0, ibv_post_send(q.qp, &swr, &bad));
+	}
+	ASSERT_EQ(1, poll_n(q.e.scq, 16, wc, 3000));
+	EXPECT_EQ(107, wc[0].wr_id);
+	EXPECT_EQ(8, poll_n(r->rcq, 8, wc, 5000));
+	ibv_destroy_ah(ah);
+	qp_env_close(&q.e);
+}
+
+/* ---- RC and UC: every opcode, every byte ----------------------------- */
+
+/* a test's buffer: the largest message and room around it */
+#define BIG_BUF		(big() + 8192)
+
+/* The largest message a test sends: 4 MiB where everything is slower. */
+static uint32_t big(void)
+{
+	return (uint32_t)test_rounds(16, 4) << 20;
+}
+
+struct rc_end {
+	struct qp_env	e;
+	struct ibv_qp	*qp;
+	uint8_t		*buf;		/* BIG_BUF bytes */
+	struct ibv_mr	*mr;
+};
+
+static int rc_open(struct rc_end *r, const char *dev, enum ibv_qp_type type)
+{
+	struct ibv_qp_init_attr ia = {
+		.qp_type = type,
+		.sq_sig_all = 1,
+		.cap = {
+			.max_send_wr = 64, .max_recv_wr = 64,
+			.max_send_sge = 4, .max_recv_sge = 4,
+			.max_inline_data = 128,
+		},
+	};
+
+	memset(r, 0, sizeof(*r));
+	if (qp_env_open(&r->e, dev))
+		return -1;
+	ia.send_cq = r->e.scq;
+	ia.recv_cq = r->e.rcq;
+	r->qp = qp_create_attr(r->e.pd, &ia);
+	r->buf = aligned_alloc(4096, BIG_BUF);
+	if (!r->qp || !r->buf)
+		return -1;
+	memset(r->buf, 0, BIG_BUF);
+	r->mr = ibv_reg_mr(r->e.pd, r->buf, BIG_BUF,
+			   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			   IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC);
+	return r->mr ? 0 : -1;
+}
+
+static void rc_close(struct rc_end *r)
+{
+	if (r->qp)
+		ibv_destroy_qp(r->qp);
+	if (r->mr)
+		ibv_dereg_mr(r->mr);
+	free(r->buf);
+	qp_env_close(&r->e);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Bring a to RTS towards b (whose QPN and GID it takes), from psn on. */
+static int rc_connect_one(struct rc_end *a, struct rc_end *b, uint32_t sq_psn,
+			  uint32_t rq_psn, enum ibv_mtu mtu, uint8_t rnr_retry)
+{
+	bool rc = a->qp->qp_type == IBV_QPT_RC;
+	struct ibv_qp_attr at = {
+		.qp_state = IBV_QPS_INIT,
+		.port_num = 1,
+		.qp_access_flags = IBV_ACCESS_LOCAL_WRITE |
+				   IBV_ACCESS_REMOTE_WRITE |
+				   (rc ? IBV_ACCESS_REMOTE_READ |
+					 IBV_ACCESS_REMOTE_ATOMIC : 0),
+	};
+	int err;
+
+	err = ibv_modify_qp(a->qp, &at, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+			    IBV_QP_PORT | IBV_QP_ACCESS_FLAGS);
+	if (err)
+		return err;
+	memset(&at, 0, sizeof(at));
+	at.qp_state = IBV_QPS_RTR;
+	at.path_mtu = mtu;
+	at.dest_qp_num = b->qp->qp_num;
+	at.rq_psn = rq_psn;
+	at.max_dest_rd_atomic = 16;
+	at.min_rnr_timer = 1;
+	at.ah_attr.is_global = 1;
+	at.ah_attr.port_num = 1;
+	at.ah_attr.grh.dgid = b->e.gid;
+	at.ah_attr.grh.sgid_index = a->e.gid_index;
+	at.ah_attr.grh.hop_limit = 64;
+	err = ibv_modify_qp(a->qp, &at, IBV_QP_STATE | IBV_QP_AV |
+			    IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
+			    (rc ? IBV_QP_MAX_DEST_RD_ATOMIC |
+				  IBV_QP_MIN_RNR_TIMER : 0));
+	if (err)
+		return err;
+	memset(&at, 0, sizeof(at));
+	at.qp_state = IBV_QPS_RTS;
+	at.sq_psn = sq_psn;
+	/* 16 ms; 268 ms where everything is slower (the debug kernel) */
+	at.timeout = test_timeout_scale() > 1 ? 16 : 12;
+	at.retry_cnt = 7;
+	at.rnr_retry = rnr_retry;
+	at.max_rd_atomic = 16;
+	return ibv_modify_qp(a->qp, &at, IBV_QP_STATE | IBV_QP_SQ_PSN |
+			     (rc ? IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
+				   IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC :
+				   0));
+}
+
+static int rc_connect(struct rc_end *a, struct rc_end *b, uint32_t psn_a,
+		      uint32_t psn_b, enum ibv_mtu mtu)
+{
+	return rc_connect_one(a, b, psn_a, psn_b, mtu, 7) ?:
+	       rc_connect_one(b, a, psn_b, psn_a, mtu, 7);
+}
+
+FIXTURE(rc) {
+	struct rc_end a, b;	/* a requests, b responds */
+	uint32_t mtu;
+};
+
+FIXTURE_VARIANT(rc) {
+	const char *from, *to;
+	enum ibv_qp_type type;
+	enum ibv_mtu mtu;
+	uint32_t psn;		/* where both start */
+	bool full_only;		/* not in the light run (see LIGHT_SKIP) */
+};
+
+FIXTURE_VARIANT_ADD(rc, wire) {
+	.from = A_DEV, .to = C_DEV, .type = IBV_QPT_RC, .mtu = IBV_MTU_1024,
+	.psn = 0x10,
+};
+/* the PSNs wrap around 2^24 within the first messages */
+FIXTURE_VARIANT_ADD(rc, wire_psn_wrap) {
+	.from = A_DEV, .to = C_DEV, .type = IBV_QPT_RC, .mtu = IBV_MTU_4096,
+	.psn = 0xfffff0, .full_only = true,
+};
+FIXTURE_VARIANT_ADD(rc, loopback) {
+	.from = A_DEV, .to = A_DEV, .type = IBV_QPT_RC, .mtu = IBV_MTU_1024,
+	.psn = 0xfffffe,
+};
+FIXTURE_VARIANT_ADD(rc, to_rxe) {
+	.from = B_DEV, .to = RXE_DEV, .type = IBV_QPT_RC, .mtu = IBV_MTU_1024,
+	.psn = 0xfffff8,
+};
+FIXTURE_VARIANT_ADD(rc, from_rxe) {
+	.from = RXE_DEV, .to = B_DEV, .type = IBV_QPT_RC, .mtu = IBV_MTU_1024,
+	.psn = 0x123456,
+};
+FIXTURE_VARIANT_ADD(rc, uc_wire) {
+	.from = A_DEV, .to = C_DEV, .type = IBV_QPT_UC, .mtu = IBV_MTU_1024,
+	.psn = 0xfffffa,
+};
+FIXTURE_VARIANT_ADD(rc, uc_to_rxe) {
+	.from = B_DEV, .to = RXE_DEV, .type = IBV_QPT_UC, .mtu = IBV_MTU_1024,
+	.psn = 0x42, .full_only = true,
+};
+
+FIXTURE_SETUP(rc)
+{
+	if (variant->full_only)
+		LIGHT_SKIP();
+	ASSERT_EQ(0, env_up());
+	ASSERT_EQ(0, rc_open(&self->a, variant->from, variant->type));
+	ASSERT_EQ(0, rc_open(&self->b, variant->to, variant->type));
+	ASSERT_EQ(0, rc_connect(&self->a, &self->b, variant->psn,
+				variant->psn + 7, variant->mtu));
+	self->mtu = 256u << variant->mtu;
+}
+
+FIXTURE_TEARDOWN(rc)
+{
+	rc_close(&self->a);
+	rc_close(&self->b);
+}
+
+/*
+ * For a failure's message: the QPs of every rxdp device and the port
+ * counters of every device.
+ */
+static const char *transport_state(void)
+{
+	static char out[6144];
+
+	out[0] = '\n';
+	sh_out(out + 1, sizeof(out) - 1, "cat /sys/kernel/debug/rxdp/*/qps; "
+	       "rdma statistic show link");
+	return out;
+}
+
+static void fill(uint8_t *p, size_t len, uint32_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = pattern(seed, i);
+}
+
+static size_t first_diff(const uint8_t *p, size_t len, uint32_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != pattern(seed, i))
+			return i;
+	return len;
+}
+
+/*
+ * One operation of len bytes from a's buffer at aoff (in nsge SGEs) to
+ * b's at boff (a READ: from b's to a's), with every byte and completion
+ * checked on both sides.
+ */
+static void rc_op(struct __test_metadata *_metadata, FIXTURE_DATA(rc) *self,
+		  enum ibv_wr_opcode op, uint32_t len, uint32_t aoff,
+		  uint32_t boff, int nsge, uint32_t seed)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	bool read = op == IBV_WR_RDMA_READ;
+	bool recv = op == IBV_WR_SEND || op == IBV_WR_SEND_WITH_IMM ||
+		    op == IBV_WR_RDMA_WRITE_WITH_IMM;
+	bool imm = op == IBV_WR_SEND_WITH_IMM ||
+		   op == IBV_WR_RDMA_WRITE_WITH_IMM;
+	uint8_t *src = read ? b->buf + boff : a->buf + aoff;
+	uint8_t *dst = read ? a->buf + aoff : b->buf + boff;
+	struct ibv_sge ss[4], rs = {
+		.addr = (uintptr_t)(b->buf + boff), .length = len + 16,
+		.lkey = b->mr->lkey,
+	};
+	struct ibv_recv_wr rwr = { .wr_id = seed, .sg_list = &rs,
+				   .num_sge = 1 }, *rbad;
+	struct ibv_send_wr swr = {
+		.wr_id = seed, .sg_list = ss, .num_sge = nsge, .opcode = op,
+		.imm_data = htobe32(seed * 3 + 1),
+		.wr.rdma = { .remote_addr = (uintptr_t)(b->buf + boff),
+			     .rkey = b->mr->rkey },
+	}, *sbad;
+	uint32_t piece = len / nsge, at = 0;
+	int i, t = 20000 * test_timeout_scale();
+	struct ibv_wc wc;
+
+	fill(src, len, seed);
+	memset(dst, 0xee, len + 16);
+	/* SGEs in a's buffer, one after the other */
+	for (i = 0; i < nsge; i++) {
+		ss[i].addr = (uintptr_t)(a->buf + aoff + at);
+		ss[i].length = i == nsge - 1 ? len - at : piece;
+		ss[i].lkey = a->mr->lkey;
+		at += ss[i].length;
+	}
+	if (recv)
+		ASSERT_EQ(0, ibv_post_recv(b->qp, &rwr, &rbad));
+	ASSERT_EQ(0, ibv_post_send(a->qp, &swr, &sbad));
+
+	ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, t))
+		TH_LOG("op %d len %u%s", op, len, transport_state());
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status)
+		TH_LOG("op %d len %u: %s%s", op, len,
+		       ibv_wc_status_str(wc.status), transport_state());
+	EXPECT_EQ(seed, wc.wr_id);
+	if (recv) {
+		ASSERT_EQ(1, poll_n(b->e.rcq, 1, &wc, t)) TH_LOG("len %u", len);
+		ASSERT_EQ(IBV_WC_SUCCESS, wc.status)
+			TH_LOG("len %u: %s", len, ibv_wc_status_str(wc.status));
+		EXPECT_EQ(seed, wc.wr_id);
+		EXPECT_EQ(len, wc.byte_len);
+		EXPECT_EQ(op == IBV_WR_RDMA_WRITE_WITH_IMM ?
+			  IBV_WC_RECV_RDMA_WITH_IMM : IBV_WC_RECV, wc.opcode);
+		EXPECT_EQ(imm, !!(wc.wc_flags & IBV_WC_WITH_IMM));
+		if (imm)
+			EXPECT_EQ(htobe32(seed * 3 + 1), wc.imm_data);
+	} else if (op == IBV_WR_RDMA_WRITE && self->a.qp->qp_type ==
+		   IBV_QPT_UC) {
+		/* UC completes once sent: the data may still be coming */
+		usleep(200000 * test_timeout_scale());
+	}
+	EXPECT_EQ(len, first_diff(dst, len, seed))
+		TH_LOG("op %d len %u: byte %zu of %u differs", op, len,
+		       first_diff(dst, len, seed), len);
+	EXPECT_EQ(0xee, dst[len]) TH_LOG("op %d len %u: written past", op,
+					 len);
+}
+
+static void rc_sizes(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(rc) *self, enum ibv_wr_opcode op)
+{
+	uint32_t m = self->mtu;
+	const uint32_t sizes[] = { 0, 1, m - 1, m, m + 1, 3 * m, 65536 + 3 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		rc_op(_metadata, self, op, sizes[i], 0, 0, 1, (uint32_t)i);
+	rc_op(_metadata, self, op, 5 * m + 7, 3, 5, 3, 99);
+	rc_op(_metadata, self, op, 2 * m + 1, 4095, 1, 4, 98);
+}
+
+TEST_F(rc, send_sizes)
+{
+	rc_sizes(_metadata, self, IBV_WR_SEND);
+}
+
+TEST_F(rc, send_imm_sizes)
+{
+	rc_sizes(_metadata, self, IBV_WR_SEND_WITH_IMM);
+}
+
+TEST_F(rc, write_sizes)
+{
+	rc_sizes(_metadata, self, IBV_WR_RDMA_WRITE);
+}
+
+TEST_F(rc, write_imm_sizes)
+{
+	rc_sizes(_metadata, self, IBV_WR_RDMA_WRITE_WITH_IMM);
+}
+
+TEST_F(rc, read_sizes)
+{
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no READ");
+	rc_sizes(_metadata, self, IBV_WR_RDMA_READ);
+}
+
+/*
+ * UC: a 16 MiB message is 16384 packets, any of which the receive side
+ * may drop when the sender outruns it; a message that arrives is whole.
+ */
+static void uc_big_send(struct __test_metadata *_metadata,
+			FIXTURE_DATA(rc) *self)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	struct ibv_sge ss = { .addr = (uintptr_t)a->buf, .length = big(),
+			      .lkey = a->mr->lkey };
+	struct ibv_send_wr swr = { .sg_list = &ss, .num_sge = 1,
+				   .opcode = IBV_WR_SEND }, *sbad;
+	struct ibv_wc wc;
+	int tries;
+
+	fill(a->buf, big(), 7);
+	ASSERT_EQ(0, post_recvs(b->qp, b->mr, big(), 1, 0));
+	for (tries = 0; tries < 5; tries++) {
+		swr.wr_id = tries;
+		ASSERT_EQ(0, ibv_post_send(a->qp, &swr, &sbad));
+		ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 20000));
+		ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+		if (poll_n(b->e.rcq, 1, &wc, 3000) == 1)
+			break;
+	}
+	ASSERT_LT(tries, 5) TH_LOG("none of 5 messages arrived whole");
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(big(), wc.byte_len);
+	EXPECT_EQ(big(), first_diff(b->buf, big(), 7));
+}
+
+TEST_F(rc, big_messages)
+{
+	if (variant->type == IBV_QPT_UC) {
+		uc_big_send(_metadata, self);
+		return;
+	}
+	rc_op(_metadata, self, IBV_WR_SEND, big(), 0, 0, 1, 7);
+	rc_op(_metadata, self, IBV_WR_RDMA_WRITE, big(), 0, 0, 1, 8);
+	rc_op(_metadata, self, IBV_WR_RDMA_READ, big(), 0, 0, 1, 9);
+}
+
+TEST_F(rc, inline_send)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	char msg[100];
+	struct ibv_sge ss = { .addr = (uintptr_t)msg, .length = sizeof(msg) };
+	struct ibv_sge rs = { .addr = (uintptr_t)b->buf, .length = 4096,
+			      .lkey = b->mr->lkey };
+	struct ibv_recv_wr rwr = { .wr_id = 1, .sg_list = &rs,
+				   .num_sge = 1 }, *rbad;
+	struct ibv_send_wr swr = { .wr_id = 2, .sg_list = &ss, .num_sge = 1,
+				   .opcode = IBV_WR_SEND,
+				   .send_flags = IBV_SEND_INLINE }, *sbad;
+	struct ibv_wc wc;
+	size_t i;
+
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (char)(i + 11);
+	ASSERT_EQ(0, ibv_post_recv(b->qp, &rwr, &rbad));
+	ASSERT_EQ(0, ibv_post_send(a->qp, &swr, &sbad));
+	memset(msg, 0, sizeof(msg));
+	ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 10000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	ASSERT_EQ(1, poll_n(b->e.rcq, 1, &wc, 10000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(sizeof(msg), wc.byte_len);
+	for (i = 0; i < sizeof(msg); i++)
+		if (b->buf[i] != (uint8_t)(i + 11))
+			break;
+	EXPECT_EQ(sizeof(msg), i);
+}
+
+/* Many sends in flight at once complete in order, each intact. */
+/*
+ * Post n receives on b and n SENDs of len bytes on a, in one post each:
+ * message i from a's buffer at i * len, filled from seed + i, to b's at
+ * the same place, wr_id i on both.  0 or an errno.
+ */
+static int post_send_batch(FIXTURE_DATA(rc) *self, uint32_t n, uint32_t len,
+			   uint32_t seed)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	struct ibv_send_wr swr[48], *sbad;
+	struct ibv_recv_wr rwr[48], *rbad;
+	struct ibv_sge ss[48], rs[48];
+	uint32_t i;
+
+	if (n > 48)
+		return EINVAL;
+	for (i = 0; i < n; i++) {
+		fill(a->buf + i * len, len, seed + i);
+		ss[i] = (struct ibv_sge){ .addr = (uintptr_t)a->buf + i * len,
+					  .length = len, .lkey = a->mr->lkey };
+		swr[i] = (struct ibv_send_wr){ .wr_id = i, .sg_list = &ss[i],
+			.num_sge = 1, .opcode = IBV_WR_SEND,
+			.next = i + 1 < n ? &swr[i + 1] : NULL };
+		rs[i] = (struct ibv_sge){ .addr = (uintptr_t)b->buf + i * len,
+					  .length = len, .lkey = b->mr->lkey };
+		rwr[i] = (struct ibv_recv_wr){ .wr_id = i, .sg_list = &rs[i],
+			.num_sge = 1, .next = i + 1 < n ? &rwr[i + 1] : NULL };
+	}
+	return ibv_post_recv(b->qp, rwr, &rbad) ?:
+	       ibv_post_send(a->qp, swr, &sbad);
+}
+
+TEST_F(rc, many_in_flight)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	const uint32_t len = 3000, n = 48;
+	struct ibv_wc wc[48];
+	uint32_t i;
+
+	ASSERT_EQ(0, post_send_batch(self, n, len, 1000));
+	ASSERT_EQ((int)n, poll_n(a->e.scq, n, wc, 30000));
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status);
+		EXPECT_EQ(i, wc[i].wr_id);
+	}
+	ASSERT_EQ((int)n, poll_n(b->e.rcq, n, wc, 30000));
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status);
+		EXPECT_EQ(i, wc[i].wr_id);
+		EXPECT_EQ(len, first_diff(b->buf + i * len, len, 1000 + i))
+			TH_LOG("message %u", i);
+	}
+}
+
+/*
+ * SENDs, READs, WRITEs and an atomic in one post: each READ's or atomic's
+ * answer also acknowledges what was posted before it, and everything
+ * completes in order, once, with its data.
+ */
+TEST_F(rc, mixed_in_flight)
+{
+	static const enum ibv_wr_opcode ops[] = {
+		IBV_WR_SEND, IBV_WR_RDMA_READ, IBV_WR_RDMA_WRITE,
+		IBV_WR_RDMA_READ, IBV_WR_SEND, IBV_WR_ATOMIC_FETCH_AND_ADD,
+		IBV_WR_RDMA_WRITE, IBV_WR_RDMA_READ, IBV_WR_SEND,
+		IBV_WR_RDMA_READ,
+	};
+	const uint32_t n = ARRAY_SIZE(ops), len = 2500, half = BIG_BUF / 2;
+	struct rc_end *a = &self->a, *b = &self->b;
+	uint64_t *target = (uint64_t *)(b->buf + BIG_BUF - 64);
+	struct ibv_send_wr swr[ARRAY_SIZE(ops)], *sbad;
+	struct ibv_recv_wr rwr[ARRAY_SIZE(ops)], *rbad;
+	struct ibv_sge ss[ARRAY_SIZE(ops)], rs[ARRAY_SIZE(ops)];
+	struct ibv_wc wc[ARRAY_SIZE(ops)];
+	uint32_t i, nrecv = 0;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no READ");
+	*target = 40;
+	for (i = 0; i < n; i++) {
+		uint8_t *mine = a->buf + i * len;
+		uint8_t *theirs = b->buf + half + i * len;
+		bool read = ops[i] == IBV_WR_RDMA_READ;
+		bool atomic = ops[i] == IBV_WR_ATOMIC_FETCH_AND_ADD;
+
+		fill(read ? theirs : mine, len, 500 + i);
+		memset(read ? mine : theirs, 0, len);
+		ss[i] = (struct ibv_sge){ .addr = (uintptr_t)mine,
+					  .length = atomic ? 8 : len,
+					  .lkey = a->mr->lkey };
+		swr[i] = (struct ibv_send_wr){
+			.wr_id = i, .sg_list = &ss[i], .num_sge = 1,
+			.opcode = ops[i],
+			.next = i + 1 < n ? &swr[i + 1] : NULL };
+		if (atomic)
+			swr[i].wr.atomic = (typeof(swr[i].wr.atomic)){
+				.remote_addr = (uintptr_t)target,
+				.compare_add = 2, .rkey = b->mr->rkey };
+		else
+			swr[i].wr.rdma = (typeof(swr[i].wr.rdma)){
+				.remote_addr = (uintptr_t)theirs,
+				.rkey = b->mr->rkey };
+		if (ops[i] != IBV_WR_SEND)
+			continue;
+		rs[nrecv] = (struct ibv_sge){ .addr = (uintptr_t)theirs,
+					      .length = len,
+					      .lkey = b->mr->lkey };
+		rwr[nrecv] = (struct ibv_recv_wr){ .wr_id = i,
+						   .sg_list = &rs[nrecv],
+						   .num_sge = 1 };
+		if (nrecv)
+			rwr[nrecv - 1].next = &rwr[nrecv];
+		nrecv++;
+	}
+	ASSERT_EQ(0, ibv_post_recv(b->qp, rwr, &rbad));
+	ASSERT_EQ(0, ibv_post_send(a->qp, swr, &sbad));
+	ASSERT_EQ((int)n, poll_n(a->e.scq, n, wc, 30000))
+		TH_LOG("%s", transport_state());
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status)
+			TH_LOG("wqe %u (op %d): %s%s", i, ops[wc[i].wr_id % n],
+			       ibv_wc_status_str(wc[i].status),
+			       transport_state());
+		EXPECT_EQ(i, wc[i].wr_id);
+	}
+	ASSERT_EQ((int)nrecv, poll_n(b->e.rcq, nrecv, wc, 10000));
+	for (i = 0; i < n; i++) {
+		const uint8_t *p = ops[i] == IBV_WR_RDMA_READ ?
+			a->buf + i * len : b->buf + half + i * len;
+
+		if (ops[i] == IBV_WR_ATOMIC_FETCH_AND_ADD) {
+			EXPECT_EQ(40, *(uint64_t *)(a->buf + i * len));
+			continue;
+		}
+		EXPECT_EQ(len, first_diff(p, len, 500 + i))
+			TH_LOG("wqe %u (op %d)", i, ops[i]);
+	}
+	EXPECT_EQ(42, *target);
+}
+
+/*
+ * SQD: what the requester started finishes, then SQ_DRAINED comes; what
+ * it had not started waits, posted, and goes once the QP is back in RTS.
+ */
+TEST_F(rc, sqd_drains)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	/* 2048 packets: far more than go before the modify returns */
+	const uint32_t len = 256 << 10, n = 8;
+	struct ibv_qp_attr at = { .qp_state = IBV_QPS_SQD,
+				  .en_sqd_async_notify = 1 };
+	struct ibv_qp_init_attr ia;
+	struct ibv_wc wc[8];
+	int k, more;
+	uint32_t i;
+
+	if (!strcmp(variant->from, RXE_DEV))
+		SKIP(return, "the requester is rdma_rxe");
+	ASSERT_EQ(0, post_send_batch(self, n, len, 300));
+	ASSERT_EQ(0, ibv_modify_qp(a->qp, &at, IBV_QP_STATE |
+				   IBV_QP_EN_SQD_ASYNC_NOTIFY));
+	ASSERT_TRUE(ibdev_wait_event(a->e.ctx, IBV_EVENT_SQ_DRAINED, 10000));
+	ASSERT_EQ(0, ibv_query_qp(a->qp, &at, IBV_QP_STATE, &ia));
+	EXPECT_EQ(IBV_QPS_SQD, at.qp_state);
+	EXPECT_EQ(0, at.sq_draining);
+	/* drained: the first k completed, and nothing more goes */
+	k = poll_n(a->e.scq, n, wc, 200);
+	ASSERT_LE(0, k);
+	ASSERT_GT((int)n, k) TH_LOG("all %u sent before SQD", n);
+	for (i = 0; i < (uint32_t)k; i++) {
+		EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status);
+		EXPECT_EQ(i, wc[i].wr_id);
+	}
+	EXPECT_EQ(0, poll_n(a->e.scq, 1, wc, 300));
+	EXPECT_EQ(k, poll_n(b->e.rcq, n, wc, 300));
+	/* back to RTS: the rest goes */
+	at.qp_state = IBV_QPS_RTS;
+	ASSERT_EQ(0, ibv_modify_qp(a->qp, &at, IBV_QP_STATE));
+	more = poll_n(a->e.scq, n - k, wc, 20000);
+	ASSERT_EQ((int)n - k, more);
+	for (i = 0; i < n - (uint32_t)k; i++) {
+		EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status);
+		EXPECT_EQ(k + i, wc[i].wr_id);
+	}
+	ASSERT_EQ((int)n - k, poll_n(b->e.rcq, n - k, wc, 10000));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(len, first_diff(b->buf + i * len, len, 300 + i))
+			TH_LOG("message %u", i);
+}
+
+/* One atomic; returns the original value the requester got. */
+static uint64_t rc_atomic(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(rc) *self, enum ibv_wr_opcode op,
+			  uint64_t *target, uint64_t cmp_add, uint64_t swap)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	uint64_t *res = (uint64_t *)(a->buf + 4096);
+	struct ibv_sge ss = { .addr = (uintptr_t)res, .length = 8,
+			      .lkey = a->mr->lkey };
+	struct ibv_send_wr swr = {
+		.wr_id = 77, .sg_list = &ss, .num_sge = 1, .opcode = op,
+		.wr.atomic = { .remote_addr = (uintptr_t)target,
+			       .compare_add = cmp_add, .swap = swap,
+			       .rkey = b->mr->rkey },
+	}, *sbad;
+	struct ibv_wc wc;
+
+	*res = 0xdeadbeef;
+	if (ibv_post_send(a->qp, &swr, &sbad))
+		return ~0ull;
+	if (poll_n(a->e.scq, 1, &wc, 10000) != 1 ||
+	    wc.status != IBV_WC_SUCCESS) {
+		TH_LOG("atomic: %s", ibv_wc_status_str(wc.status));
+		return ~0ull;
+	}
+	EXPECT_EQ(op == IBV_WR_ATOMIC_CMP_AND_SWP ? IBV_WC_COMP_SWAP :
+		  IBV_WC_FETCH_ADD, wc.opcode);
+	return *res;
+}
+
+/* FETCH_ADD and CMP_SWAP: the peer's memory and the original value. */
+TEST_F(rc, atomics)
+{
+	uint64_t *t = (uint64_t *)(self->b.buf + 8192);
+	int i;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no atomics");
+	*t = 1000;
+	for (i = 0; i < 10; i++)
+		EXPECT_EQ(1000 + 7 * i, rc_atomic(_metadata, self,
+						  IBV_WR_ATOMIC_FETCH_AND_ADD,
+						  t, 7, 0));
+	EXPECT_EQ(1070, *t);
+	/* a compare that fails leaves it */
+	EXPECT_EQ(1070, rc_atomic(_metadata, self, IBV_WR_ATOMIC_CMP_AND_SWP,
+				  t, 5, 0x1122334455667788ull));
+	EXPECT_EQ(1070, *t);
+	EXPECT_EQ(1070, rc_atomic(_metadata, self, IBV_WR_ATOMIC_CMP_AND_SWP,
+				  t, 1070, 0x1122334455667788ull));
+	EXPECT_EQ(0x1122334455667788ull, *t);
+}
+
+/* An RNR NAK holds the send back until a receive is posted. */
+TEST_F(rc, rnr_then_receive)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	struct ibv_sge ss = { .addr = (uintptr_t)a->buf, .length = 100,
+			      .lkey = a->mr->lkey };
+	struct ibv_send_wr swr = { .wr_id = 5, .sg_list = &ss, .num_sge = 1,
+				   .opcode = IBV_WR_SEND }, *sbad;
+	long long rcvd_rnr, sent_rnr;
+	struct ibv_wc wc;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no RNR");
+	rcvd_rnr = hw_counter(variant->from, "rcvd_rnr_err");
+	sent_rnr = hw_counter(variant->to, "send_rnr_err");
+	fill(a->buf, 100, 5);
+	ASSERT_EQ(0, ibv_post_send(a->qp, &swr, &sbad));
+	/* no receive yet: nothing completes */
+	EXPECT_EQ(0, poll_n(a->e.scq, 1, &wc, 300));
+	ASSERT_EQ(0, post_recvs(b->qp, b->mr, 4096, 1, 9));
+	ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 10000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	ASSERT_EQ(1, poll_n(b->e.rcq, 1, &wc, 10000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	EXPECT_EQ(100, wc.byte_len);
+	EXPECT_EQ(100, first_diff(b->buf, 100, 5));
+	/* the port counters saw the NAK, on each rxdp end */
+	if (strcmp(variant->from, RXE_DEV)) {
+		EXPECT_LE(0, rcvd_rnr);
+		EXPECT_LT(rcvd_rnr, hw_counter(variant->from, "rcvd_rnr_err"));
+	}
+	if (strcmp(variant->to, RXE_DEV)) {
+		EXPECT_LE(0, sent_rnr);
+		EXPECT_LT(sent_rnr, hw_counter(variant->to, "send_rnr_err"));
+	}
+}
+
+/* With rnr_retry 0, a send that finds no receive fails. */
+TEST_F(rc, rnr_retry_exceeded)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	struct ibv_sge ss = { .addr = (uintptr_t)a->buf, .length = 10,
+			      .lkey = a->mr->lkey };
+	struct ibv_send_wr swr = { .wr_id = 6, .sg_list = &ss, .num_sge = 1,
+				   .opcode = IBV_WR_SEND }, *sbad;
+	struct ibv_qp_attr at = { .qp_state = IBV_QPS_RESET };
+	struct ibv_wc wc;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no RNR");
+	/* again, with rnr_retry 0 on a's side */
+	ASSERT_EQ(0, ibv_modify_qp(a->qp, &at, IBV_QP_STATE));
+	ASSERT_EQ(0, ibv_modify_qp(b->qp, &at, IBV_QP_STATE));
+	ASSERT_EQ(0, rc_connect_one(a, b, 100, 200, variant->mtu, 0));
+	ASSERT_EQ(0, rc_connect_one(b, a, 200, 100, variant->mtu, 7));
+	ASSERT_EQ(0, ibv_post_send(a->qp, &swr, &sbad));
+	ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 10000));
+	EXPECT_EQ(IBV_WC_RNR_RETRY_EXC_ERR, wc.status)
+		TH_LOG("%s", ibv_wc_status_str(wc.status));
+	EXPECT_EQ(IBV_QPS_ERR, qp_state(a->qp));
+}
+
+/* The peer is gone: retries run out within timeout x (retry_cnt + 1). */
+TEST_F(rc, retry_exceeded)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	struct ibv_sge ss = { .addr = (uintptr_t)a->buf, .length = 3000,
+			      .lkey = a->mr->lkey };
+	struct ibv_send_wr swr = { .wr_id = 7, .sg_list = &ss, .num_sge = 1,
+				   .opcode = IBV_WR_SEND }, *sbad;
+	long long timeouts, exceeded;
+	struct ibv_wc wc;
+	long t0, dt;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC does not retry");
+	/* rxdp's requester's, not rdma_rxe's (which does not give up here) */
+	if (!strcmp(variant->from, RXE_DEV))
+		SKIP(return, "the requester is rdma_rxe");
+	ASSERT_EQ(0, ibv_destroy_qp(b->qp));
+	b->qp = NULL;
+	timeouts = hw_counter(variant->from, "local_ack_timeout_err");
+	exceeded = hw_counter(variant->from, "retry_exceeded_err");
+	ASSERT_LE(0, timeouts);
+	ASSERT_LE(0, exceeded);
+	t0 = now_ms();
+	ASSERT_EQ(0, ibv_post_send(a->qp, &swr, &sbad));
+	ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 20000));
+	dt = now_ms() - t0;
+	EXPECT_EQ(IBV_WC_RETRY_EXC_ERR, wc.status)
+		TH_LOG("%s", ibv_wc_status_str(wc.status));
+	/* the timeout x 8, and what the timer wheel and TCG add */
+	EXPECT_LE(dt, 3000 * test_timeout_scale()) TH_LOG("%ld ms", dt);
+	EXPECT_GE(dt, 100) TH_LOG("%ld ms", dt);
+	EXPECT_EQ(IBV_QPS_ERR, qp_state(a->qp));
+	/* each retry was a timeout; the last one failed the WQE */
+	EXPECT_LE(timeouts + 2,
+		  hw_counter(variant->from, "local_ack_timeout_err"));
+	EXPECT_EQ(exceeded + 1,
+		  hw_counter(variant->from, "retry_exceeded_err"));
+}
+
+/* A WRITE with a key the peer does not have: a remote access error. */
+TEST_F(rc, write_bad_rkey)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	struct ibv_sge ss = { .addr = (uintptr_t)a->buf, .length = 64,
+			      .lkey = a->mr->lkey };
+	struct ibv_send_wr swr = {
+		.wr_id = 8, .sg_list = &ss, .num_sge = 1,
+		.opcode = IBV_WR_RDMA_WRITE,
+		.wr.rdma = { .remote_addr = (uintptr_t)b->buf,
+			     .rkey = b->mr->rkey ^ 0x5a },
+	}, *sbad;
+	struct ibv_wc wc;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no NAKs");
+	ASSERT_EQ(0, ibv_post_send(a->qp, &swr, &sbad));
+	ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 10000));
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status)
+		TH_LOG("%s", ibv_wc_status_str(wc.status));
+	EXPECT_EQ(IBV_QPS_ERR, qp_state(a->qp));
+	/* the responder went to the error state too */
+	EXPECT_TRUE(WAIT_FOR(qp_state(b->qp) == IBV_QPS_ERR, 2000));
+}
+
+/* ---- loss, disorder, duplicates and corruption on the wire ------------ */
+
+FIXTURE(lossy) {
+	struct rc_end a, c;
+};
+
+FIXTURE_VARIANT(lossy) {
+	const char *netem;	/* a format: the ACK timeout's ms */
+	bool full_only;
+};
+
+FIXTURE_VARIANT_ADD(lossy, loss_1) {
+	.netem = "loss 1%%", .full_only = true,
+};
+FIXTURE_VARIANT_ADD(lossy, loss_10) { .netem = "loss 10%%" };
+FIXTURE_VARIANT_ADD(lossy, reorder) {
+	.netem = "delay 2ms reorder 30%% 50%%",
+};
+FIXTURE_VARIANT_ADD(lossy, duplicate) { .netem = "duplicate 10%%" };
+FIXTURE_VARIANT_ADD(lossy, corrupt) { .netem = "corrupt 5%%" };
+/*
+ * Every ACK comes after the requester's timer expired and it went back:
+ * the late ACK must still complete what it covers.
+ */
+FIXTURE_VARIANT_ADD(lossy, late_acks) { .netem = "delay %dms" };
+
+/* The Local ACK Timeout rc_connect_one() sets, in ms (4.096 us x 2^t). */
+static int ack_timeout_ms(void)
+{
+	return (int)((4096ull << (test_timeout_scale() > 1 ? 16 : 12)) /
+		     1000000);
+}
+
+static void netem_clear(void)
+{
+	sh("ip netns exec " NS_A " tc qdisc del dev " A_IF " root "
+	   "2>/dev/null; ip netns exec " NS_C " tc qdisc del dev " C_IF
+	   " root 2>/dev/null");
+}
+
+FIXTURE_SETUP(lossy)
+{
+	char netem[64];
+
+	if (variant->full_only)
+		LIGHT_SKIP();
+	ASSERT_EQ(0, env_up());
+	ASSERT_EQ(0, rc_open(&self->a, A_DEV, IBV_QPT_RC));
+	ASSERT_EQ(0, rc_open(&self->c, C_DEV, IBV_QPT_RC));
+	ASSERT_EQ(0, rc_connect(&self->a, &self->c, 0xffff00, 0x777,
+				IBV_MTU_1024));
+	netem_clear();
+	/* one way 1.5 timeouts: each ACK comes 3 timeouts after its request */
+	snprintf(netem, sizeof(netem), variant->netem,
+		 ack_timeout_ms() * 3 / 2);
+	ASSERT_EQ(0, sh("ip netns exec " NS_A " tc qdisc add dev " A_IF
+			" root netem %s && ip netns exec " NS_C " tc qdisc "
+			"add dev " C_IF " root netem %s", netem, netem));
+}
+
+FIXTURE_TEARDOWN(lossy)
+{
+	netem_clear();
+	rc_close(&self->a);
+	rc_close(&self->c);
+}
+
+/*
+ * Batches of SENDs, WRITEs and READs while the link misbehaves: each
+ * completes once, in order, with its data intact.
+ */
+TEST_F(lossy, every_message_once_in_order)
+{
+	struct rc_end *a = &self->a, *c = &self->c;
+	const uint32_t len = 5000, n = 16, half = BIG_BUF / 2;
+	long long retries = hw_counter(A_DEV, "completer_retry_err");
+	long long dups = hw_counter(C_DEV, "duplicate_request");
+	long long timeouts = hw_counter(A_DEV, "local_ack_timeout_err");
+	int rounds = test_rounds(6, 2), k;
+	uint32_t seed = 1, i;
+
+	for (k = 0; k < rounds; k++) {
+		struct ibv_send_wr swr[16], *sbad;
+		struct ibv_recv_wr rwr[16], *rbad;
+		struct ibv_sge ss[16], rs[16];
+		struct ibv_wc wc[16];
+		enum ibv_wr_opcode op = k % 3 == 0 ? IBV_WR_SEND :
+					k % 3 == 1 ? IBV_WR_RDMA_WRITE :
+						     IBV_WR_RDMA_READ;
+
+		for (i = 0; i < n; i++) {
+			uint8_t *mine = a->buf + i * len;
+			uint8_t *theirs = c->buf + half + i * len;
+
+			fill(op == IBV_WR_RDMA_READ ? theirs : mine, len,
+			     seed + i);
+			memset(op == IBV_WR_RDMA_READ ? mine : theirs, 0, len);
+			ss[i] = (struct ibv_sge){ .addr = (uintptr_t)mine,
+						  .length = len,
+						  .lkey = a->mr->lkey };
+			swr[i] = (struct ibv_send_wr){
+				.wr_id = seed + i, .sg_list = &ss[i],
+				.num_sge = 1, .opcode = op,
+				.wr.rdma = { .remote_addr = (uintptr_t)theirs,
+					     .rkey = c->mr->rkey },
+				.next = i + 1 < n ? &swr[i + 1] : NULL };
+			rs[i] = (struct ibv_sge){ .addr = (uintptr_t)theirs,
+						  .length = len,
+						  .lkey = c->mr->lkey };
+			rwr[i] = (struct ibv_recv_wr){
+				.wr_id = seed + i, .sg_list = &rs[i],
+				.num_sge = 1,
+				.next = i + 1 < n ? &rwr[i + 1] : NULL };
+		}
+		if (op == IBV_WR_SEND)
+			ASSERT_EQ(0, ibv_post_recv(c->qp, rwr, &rbad));
+		ASSERT_EQ(0, ibv_post_send(a->qp, swr, &sbad));
+		ASSERT_EQ((int)n, poll_n(a->e.scq, n, wc, 60000))
+			TH_LOG("round %d", k);
+		for (i = 0; i < n; i++) {
+			ASSERT_EQ(IBV_WC_SUCCESS, wc[i].status)
+				TH_LOG("round %d wqe %u: %s", k, i,
+				       ibv_wc_status_str(wc[i].status));
+			EXPECT_EQ(seed + i, wc[i].wr_id);
+		}
+		if (op == IBV_WR_SEND) {
+			ASSERT_EQ((int)n, poll_n(c->e.rcq, n, wc, 10000));
+			for (i = 0; i < n; i++) {
+				EXPECT_EQ(IBV_WC_SUCCESS, wc[i].status);
+				EXPECT_EQ(seed + i, wc[i].wr_id);
+			}
+			/* and nothing more: no message twice */
+			EXPECT_EQ(0, poll_n(c->e.rcq, 1, wc, 100));
+		}
+		for (i = 0; i < n; i++) {
+			const uint8_t *p = op == IBV_WR_RDMA_READ ?
+				a->buf + i * len : c->buf + half + i * len;
+
+			EXPECT_EQ(len, first_diff(p, len, seed + i))
+				TH_LOG("round %d message %u", k, i);
+		}
+		seed += n;
+	}
+	/*
+	 * The port counters show the recovery: at 10% loss the requester
+	 * went back for some of the hundreds of packets, and the responder
+	 * saw some of the duplicated requests.
+	 */
+	ASSERT_LE(0, retries);
+	ASSERT_LE(0, dups);
+	ASSERT_LE(0, timeouts);
+	if (strstr(variant->netem, "delay %d"))
+		EXPECT_LT(timeouts, hw_counter(A_DEV, "local_ack_timeout_err"));
+	if (strstr(variant->netem, "loss 10%%"))
+		EXPECT_LT(retries, hw_counter(A_DEV, "completer_retry_err"));
+	if (strstr(variant->netem, "duplicate"))
+		EXPECT_LT(dups, hw_counter(C_DEV, "duplicate_request"));
+}
+
+/* ---- the stock pingpong tools, one end in each namespace --------------- */
+
+struct end {
+	const char *ns;		/* "" for the initial namespace */
+	const char *dev;
+	const struct testdev *td;
+};
+
+static const struct end end_a = { NS_A, A_DEV, &devs[2] };
+static const struct end end_b = { NS_B, B_DEV, &devs[1] };
+static const struct end end_c = { NS_C, C_DEV, &devs[3] };
+static const struct end end_rxe = { "", RXE_DEV, &devs[0] };
+
+static const char *in_ns(const struct end *e, char *buf, size_t len)
+{
+	if (!*e->ns)
+		return "";
+	snprintf(buf, len, "ip netns exec %s ", e->ns);
+	return buf;
+}
+
+/*
+ * Run "tool args" as server on srv and client on cli, on TCP port port
+ * (the gid flag of the tool is gflag); both must exit 0 and the server's
+ * output must show done, its line of results.
+ */
+static void serve_connect(struct __test_metadata *_metadata, const char *tool,
+			  const char *gflag, const char *args,
+			  const struct end *srv, const struct end *cli,
+			  int port, const char *done)
+{
+	int t = 60 * test_timeout_scale(), sg, cg, rc;
+	char ns1[64], ns2[64], out[4096];
+	bool srv_ok;
+
+	sg = testdev_gid_index(srv->td);
+	cg = testdev_gid_index(cli->td);
+	ASSERT_LE(0, sg);
+	ASSERT_LE(0, cg);
+	/*
+	 * The server's exit status goes to /tmp/pp-srv.<port>.rc; nothing
+	 * of it holds sh()'s pipe.
+	 */
+	ASSERT_EQ(0, sh("rm -f /tmp/pp-srv.%d.rc /tmp/pp-qps.%d; "
+			"(%stimeout %d %s -d %s %s %d -p %d %s "
+			">/tmp/pp-srv.%d 2>&1; echo $? >/tmp/pp-srv.%d.rc) "
+			">/dev/null 2>&1 &",
+			port, port, in_ns(srv, ns1, sizeof(ns1)), t, tool,
+			srv->dev, gflag, sg, port, args, port, port));
+	ASSERT_TRUE(WAIT_UNTIL(sh("%sss -ltn | grep -q ':%d '",
+				  in_ns(srv, ns1, sizeof(ns1)), port) == 0,
+			       5000));
+	/*
+	 * Line-buffered, so that a client killed by its timeout still shows
+	 * how far it got; the QPs are recorded just before that.
+	 */
+	rc = sh_out(out, sizeof(out), "(sleep %d; cat /sys/kernel/debug/rxdp/*/qps; "
+		    "rdma statistic show link) >/tmp/pp-qps.%d 2>&1 "
+		    "</dev/null & w=$!; "
+		    "%stimeout %d stdbuf -oL %s -d %s %s %d -p %d %s %s; "
+		    "r=$?; kill $w 2>/dev/null; exit $r",
+		    t - 5, port, in_ns(cli, ns2, sizeof(ns2)), t, tool, cli->dev,
+		    gflag, cg, port, args, srv->td->addr);
+	EXPECT_EQ(0, rc) TH_LOG("%s client: %s", tool, out);
+	EXPECT_NE(NULL, strstr(out, done)) TH_LOG("%s client: %s", tool, out);
+	EXPECT_TRUE(WAIT_UNTIL(sh("test -s /tmp/pp-srv.%d.rc", port) == 0,
+			       t * 1000 / test_timeout_scale()));
+	srv_ok = sh("test \"$(cat /tmp/pp-srv.%d.rc)\" = 0", port) == 0;
+	EXPECT_TRUE(srv_ok) TH_LOG("%s server failed: see /tmp/pp-srv.%d",
+				   tool, port);
+	if (srv_ok && rc == 0 && strstr(out, done))
+		return;
+	/* what the server said and the QPs of both ends were doing */
+	sh_out(out, sizeof(out), "tail -c 1024 /tmp/pp-srv.%d; "
+	       "tail -c 2816 /tmp/pp-qps.%d", port, port);
+	TH_LOG("at the failure: %s", out);
+}
+
+/* The rdma-core pingpong tools, -c: they check every received byte. */
+static void pingpong(struct __test_metadata *_metadata, const char *tool,
+		     const char *args, const struct end *srv,
+		     const struct end *cli, int port)
+{
+	serve_connect(_metadata, tool, "-g", args, srv, cli, port, "iters in");
+}
+
+/* perftest: the bandwidth and latency tools. */
+static void perftest(struct __test_metadata *_metadata, const char *tool,
+		     const char *args, const struct end *srv,
+		     const struct end *cli, int port)
+{
+	char a[256];
+
+	snprintf(a, sizeof(a), "-F %s", args);
+	serve_connect(_metadata, tool, "-x", a, srv, cli, port, "#bytes");
+}
+
+FIXTURE(tools) {
+	int dummy;
+};
+
+FIXTURE_SETUP(tools)
+{
+	ASSERT_EQ(0, env_up());
+}
+
+FIXTURE_TEARDOWN(tools)
+{
+}
+
+TEST_F_TIMEOUT(tools, ud_pingpong_rxdp_rxdp, 120)
+{
+	pingpong(_metadata, "ibv_ud_pingpong", "-c -s 1024 -n 200",
+		 &end_c, &end_a, 18601);
+	pingpong(_metadata, "ibv_ud_pingpong", "-c -s 4096 -n 100",
+		 &end_a, &end_c, 18602);
+}
+
+TEST_F_TIMEOUT(tools, ud_pingpong_rxe_to_rxdp, 120)
+{
+	LIGHT_SKIP();
+	pingpong(_metadata, "ibv_ud_pingpong", "-c -s 2048 -n 200",
+		 &end_b, &end_rxe, 18603);
+}
+
+TEST_F_TIMEOUT(tools, rc_pingpong_rxdp_rxdp, 120)
+{
+	pingpong(_metadata, "ibv_rc_pingpong", "-c -s 4096 -n 200",
+		 &end_c, &end_a, 18611);
+	pingpong(_metadata, "ibv_rc_pingpong", "-c -s 70000 -n 20",
+		 &end_a, &end_c, 18612);
+}
+
+TEST_F_TIMEOUT(tools, rc_pingpong_rxe_to_rxdp, 120)
+{
+	pingpong(_metadata, "ibv_rc_pingpong", "-c -s 10000 -n 100",
+		 &end_b, &end_rxe, 18613);
+}
+
+TEST_F_TIMEOUT(tools, rc_pingpong_rxdp_to_rxe, 120)
+{
+	LIGHT_SKIP();
+	pingpong(_metadata, "ibv_rc_pingpong", "-c -s 10000 -n 100",
+		 &end_rxe, &end_b, 18614);
+}
+
+TEST_F_TIMEOUT(tools, uc_pingpong_rxdp_rxdp, 120)
+{
+	pingpong(_metadata, "ibv_uc_pingpong", "-c -s 2000 -n 100",
+		 &end_c, &end_a, 18615);
+}
+
+TEST_F_TIMEOUT(tools, uc_pingpong_rxe_rxdp, 120)
+{
+	LIGHT_SKIP();
+	pingpong(_metadata, "ibv_uc_pingpong", "-c -s 2000 -n 100",
+		 &end_b, &end_rxe, 18616);
+	pingpong(_metadata, "ibv_uc_pingpong", "-c -s 2000 -n 100",
+		 &end_rxe, &end_b, 18617);
+}
+
+TEST_F_TIMEOUT(tools, srq_pingpong_rxdp_rxdp, 120)
+{
+	pingpong(_metadata, "ibv_srq_pingpong", "-c -s 3000 -n 100",
+		 &end_c, &end_a, 18618);
+}
+
+TEST_F_TIMEOUT(tools, srq_pingpong_rxe_rxdp, 120)
+{
+	LIGHT_SKIP();
+	pingpong(_metadata, "ibv_srq_pingpong", "-c -s 3000 -n 100",
+		 &end_b, &end_rxe, 18619);
+	pingpong(_metadata, "ibv_srq_pingpong", "-c -s 3000 -n 100",
+		 &end_rxe, &end_b, 18620);
+}
+
+/*
+ * rdma_cm: the connection's MADs go through the GSI QPs (ib_mad's, in the
+ * kernel), then rping moves data over RC and checks it (-V).
+ */
+static void rping(struct __test_metadata *_metadata, const struct end *srv,
+		  const struct end *cli)
+{
+	int t = 60 * test_timeout_scale();
+	char ns1[64], ns2[64], out[4096];
+
+	ASSERT_EQ(0, sh("%stimeout %d rping -s -a %s -C 20 -S 4000 -V "
+			">/tmp/rping-srv 2>&1 & echo $! >/tmp/rping-srv.pid",
+			in_ns(srv, ns1, sizeof(ns1)), t, srv->td->addr));
+	usleep(500000 * test_timeout_scale());
+	EXPECT_EQ(0, sh_out(out, sizeof(out),
+			    "%stimeout %d rping -c -a %s -C 20 -S 4000 -V",
+			    in_ns(cli, ns2, sizeof(ns2)), t, srv->td->addr))
+		TH_LOG("client: %s", out);
+	EXPECT_EQ(0, sh("while kill -0 $(cat /tmp/rping-srv.pid) "
+			"2>/dev/null; do sleep 0.1; done; "
+			"! grep -qi 'error\\|fail' /tmp/rping-srv"))
+		TH_LOG("server: see /tmp/rping-srv");
+}
+
+TEST_F_TIMEOUT(tools, rping_rxdp_rxdp, 120)
+{
+	rping(_metadata, &end_c, &end_a);
+}
+
+TEST_F_TIMEOUT(tools, rping_rxe_rxdp, 120)
+{
+	rping(_metadata, &end_b, &end_rxe);
+	rping(_metadata, &end_rxe, &end_b);
+}
+
+/* perftest's bandwidth tools at 64 KiB, its latency tools at 64 B. */
+static void perftest_all(struct __test_metadata *_metadata,
+			 const struct end *srv, const struct end *cli,
+			 int port)
+{
+	static const char *const tools[] = {
+		"ib_send_bw", "ib_write_bw", "ib_read_bw",
+		"ib_send_lat", "ib_write_lat", "ib_read_lat",
+	};
+	char args[64];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tools); i++) {
+		/* the light run: one of each kind (bw of send, read; lat) */
+		if (test_light() && i != 0 && i != 2 && i != 4)
+			continue;
+		snprintf(args, sizeof(args), "-s %d -n %d",
+			 i < 3 ? 65536 : 64, test_rounds(200, 50));
+		perftest(_metadata, tools[i], args, srv, cli, port + (int)i);
+	}
+}
+
+TEST_F_TIMEOUT(tools, perftest_rxdp_rxdp, 300)
+{
+	perftest_all(_metadata, &end_c, &end_a, 18630);
+}
+
+TEST_F_TIMEOUT(tools, perftest_rxe_to_rxdp, 300)
+{
+	LIGHT_SKIP();
+	perftest_all(_metadata, &end_b, &end_rxe, 18640);
+}
+
+TEST_F_TIMEOUT(tools, perftest_rxdp_to_rxe, 300)
+{
+	LIGHT_SKIP();
+	perftest_all(_metadata, &end_rxe, &end_b, 18650);
+}
+
+TEST_F_TIMEOUT(tools, ud_pingpong_rxdp_to_rxe, 120)
+{
+	LIGHT_SKIP();
+	pingpong(_metadata, "ibv_ud_pingpong", "-c -s 4096 -n 200",
+		 &end_rxe, &end_b, 18604);
+}
+
+/* ---- teardown while traffic runs --------------------------------------- */
+
+FIXTURE(teardown) {
+	struct rc_end a, c;
+	int bad;		/* kernel log reports before */
+};
+
+FIXTURE_SETUP(teardown)
+{
+	self->bad = kmsg_bad_count();
+	ASSERT_EQ(0, env_up());
+	ASSERT_EQ(0, rc_open(&self->a, A_DEV, IBV_QPT_RC));
+	ASSERT_EQ(0, rc_open(&self->c, C_DEV, IBV_QPT_RC));
+	ASSERT_EQ(0, rc_connect(&self->a, &self->c, 0x100, 0x200,
+				IBV_MTU_1024));
+}
+
+FIXTURE_TEARDOWN(teardown)
+{
+	rc_close(&self->a);
+	rc_close(&self->c);
+}
+
+/* Start a big SEND, WRITE and READ from a to c. */
+static void start_big(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(teardown) *self)
+{
+	struct rc_end *a = &self->a, *c = &self->c;
+	struct ibv_sge ss[3], rs = { .addr = (uintptr_t)c->buf,
+				     .length = big(), .lkey = c->mr->lkey };
+	struct ibv_recv_wr rwr = { .sg_list = &rs, .num_sge = 1 }, *rbad;
+	struct ibv_send_wr swr[3], *sbad;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ss[i] = (struct ibv_sge){ .addr = (uintptr_t)a->buf,
+					  .length = big(), .lkey = a->mr->lkey };
+		swr[i] = (struct ibv_send_wr){
+			.wr_id = i, .sg_list = &ss[i], .num_sge = 1,
+			.opcode = i == 0 ? IBV_WR_SEND : i == 1 ?
+				  IBV_WR_RDMA_WRITE : IBV_WR_RDMA_READ,
+			.wr.rdma = { .remote_addr = (uintptr_t)c->buf,
+				     .rkey = c->mr->rkey },
+			.next = i < 2 ? &swr[i + 1] : NULL };
+	}
+	ASSERT_EQ(0, ibv_post_recv(c->qp, &rwr, &rbad));
+	ASSERT_EQ(0, ibv_post_send(a->qp, swr, &sbad));
+	usleep(300000);
+}
+
+/* Both QPs and both MRs go mid-transfer: nothing is left, nothing breaks. */
+TEST_F(teardown, destroy_and_dereg_mid_transfer)
+{
+	int qps_a = rdma_res_count(A_DEV, "qp");
+
+	start_big(_metadata, self);
+	/* the responder's memory first, then its QP, then the requester */
+	ASSERT_EQ(0, ibv_dereg_mr(self->c.mr));
+	self->c.mr = NULL;
+	usleep(100000);
+	ASSERT_EQ(0, ibv_destroy_qp(self->c.qp));
+	self->c.qp = NULL;
+	usleep(100000);
+	ASSERT_EQ(0, ibv_destroy_qp(self->a.qp));
+	self->a.qp = NULL;
+	ASSERT_EQ(0, ibv_dereg_mr(self->a.mr));
+	self->a.mr = NULL;
+	EXPECT_EQ(qps_a - 1, rdma_res_count(A_DEV, "qp"));
+	EXPECT_EQ(self->bad, kmsg_bad_count());
+}
+
+/* The requester goes to ERR, is reset and connected again mid-transfer. */
+TEST_F(teardown, reset_mid_transfer)
+{
+	struct ibv_qp_attr at = { .qp_state = IBV_QPS_RESET };
+	struct ibv_wc wc[4];
+
+	start_big(_metadata, self);
+	ASSERT_EQ(0, qp_to_simple(self->a.qp, IBV_QPS_ERR));
+	/* what was posted flushes */
+	EXPECT_EQ(3, poll_n(self->a.e.scq, 4, wc, 5000));
+	ASSERT_EQ(0, ibv_modify_qp(self->a.qp, &at, IBV_QP_STATE));
+	ASSERT_EQ(0, ibv_modify_qp(self->c.qp, &at, IBV_QP_STATE));
+	while (poll_n(self->c.e.rcq, 4, wc, 100) > 0)
+		;
+	ASSERT_EQ(0, rc_connect(&self->a, &self->c, 0x5000, 0x6000,
+				IBV_MTU_1024));
+	/* the new connection works, none of the old traffic reaches it */
+	fill(self->a.buf, 10000, 3);
+	ASSERT_EQ(0, post_recvs(self->c.qp, self->c.mr, 10000, 1, 42));
+	ASSERT_EQ(0, post_sends(self->a.qp, self->a.mr, 10000, 1, 43,
+				IBV_SEND_SIGNALED));
+	ASSERT_EQ(1, poll_n(self->a.e.scq, 1, wc, 10000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc[0].status);
+	ASSERT_EQ(1, poll_n(self->c.e.rcq, 1, wc, 10000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc[0].status);
+	EXPECT_EQ(42, wc[0].wr_id);
+	EXPECT_EQ(10000, first_diff(self->c.buf, 10000, 3));
+}
+
+/*
+ * perftest killed with -9 on both ends mid-run: their QPs go, the devices
+ * and the module stay usable.
+ */
+TEST_F_TIMEOUT(teardown, kill_9_mid_transfer, 120)
+{
+	int before = rdma_res_count(C_DEV, "qp");
+
+	ASSERT_EQ(0, sh("ip netns exec " NS_C " ib_write_bw -F -d " C_DEV
+			" -x %d -p 18690 -D 20 >/dev/null 2>&1 &",
+			testdev_gid_index(&devs[3])));
+	ASSERT_TRUE(WAIT_UNTIL(sh("ip netns exec " NS_C " ss -ltn | "
+				  "grep -q ':18690 '") == 0, 5000));
+	ASSERT_EQ(0, sh("ip netns exec " NS_A " ib_write_bw -F -d " A_DEV
+			" -x %d -p 18690 -D 20 " C_ADDR " >/dev/null 2>&1 &",
+			testdev_gid_index(&devs[2])));
+	sleep(3);
+	sh("pkill -9 -x ib_write_bw");
+	EXPECT_TRUE(WAIT_UNTIL(rdma_res_count(C_DEV, "qp") == before, 10000));
+	EXPECT_EQ(self->bad, kmsg_bad_count());
+}
+
+/* The netdev goes mid-transfer: the devices on it go, nothing breaks. */
+TEST_F(teardown, netdev_deleted_mid_transfer)
+{
+	struct ibv_wc wc[4];
+	int n;
+
+	start_big(_metadata, self);
+	ASSERT_EQ(0, sh("ip netns exec " NS_A " ip link del " A_IF));
+	/* the QPs' owners are told; their sends end, one way or another */
+	n = poll_n(self->a.e.scq, 4, wc, 5000);
+	EXPECT_LE(n, 3);
+	rc_close(&self->a);
+	rc_close(&self->c);
+	EXPECT_TRUE(WAIT_FOR(!ibdev_exists(A_DEV) && !ibdev_exists(C_DEV),
+			     10000));
+	EXPECT_EQ(self->bad, kmsg_bad_count());
+	/* the next test builds the pairs again */
+}
+
+TEST_HARNESS_MAIN
