@@ -139,11 +139,13 @@ TEST_F(qp, numbers_own_slots)
 	EXPECT_EQ(0x20005, held[2]->qp_num);
 
 	ASSERT_EQ(0, set_qpn_last(0x4fffa));
-	for (i = 0; i < sizeof(round) / sizeof(round[0]); i++)
+	for (i = 0; i < sizeof(round) / sizeof(round[0]); i++) {
 		EXPECT_EQ(round[i], next_qpn(&self->e)) TH_LOG("QP %zu", i);
+	}
 	ASSERT_EQ(0, set_qpn_last(0xfffffb));
-	for (i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+	for (i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
 		EXPECT_EQ(top[i], next_qpn(&self->e)) TH_LOG("QP %zu", i);
+	}
 
 	/* only numbers a QP can have are taken */
 	EXPECT_NE(0, set_qpn_last(0xffffff));
