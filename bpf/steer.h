@@ -7,11 +7,12 @@
  *	int rxdp_xdp_steer(struct xdp_md *ctx, struct rxdp_rx_info *info,
  *			   u32 info__sz);
  *
- * which copies the packet out of the frame into the receive queue of
- * QP info->qpn (slot info->slot) and returns 0, -ENOSPC when that
+ * which hands the packet to QP info->qpn (slot info->slot): its
+ * responder takes it from the frame there and then, or a copy of it
+ * waits on the QP's receive queue.  It returns 0, -ENOSPC when that
  * queue is full, or another negative errno.  info__sz is sizeof(*info),
  * so the module can refuse a layout it does not know.  The program then
- * drops the frame: its contents live on in the module.
+ * drops the frame: the module keeps nothing of it but a copy.
  *
  * The declaration is weak: where the module is not loaded (the host
  * tests) libbpf resolves it to zero, the call is dead code the verifier

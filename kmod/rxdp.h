@@ -83,6 +83,7 @@ struct rxdp_dev {
 	 */
 	struct net_device __rcu	*ndev;
 	struct list_head	list;		/* on rxdp_devices, RCU */
+	struct hlist_node	hnode;		/* rxdp_by_netdev, RCU */
 	bool			registered;	/* ib_register_device() done */
 	enum ib_port_state	port_state;	/* last state reported */
 	atomic_t		num_ucontext;
@@ -99,6 +100,7 @@ struct rxdp_dev {
 	atomic_t		next_srq;
 	struct dentry		*debugfs;
 	struct rxdp_stats __percpu *stats;
+	struct rxdp_tx_dev	*tx;		/* its frames in the stack */
 
 	/* RoCEv2 GIDs by table index, for the XDP program's gid_table */
 	struct xarray		gids;		/* under maps_lock */
@@ -135,6 +137,25 @@ struct rxdp_path {
 };
 
 /*
+ * The frames of all of a device's QPs in the network stack.  Each QP's
+ * own cap keeps one QP from filling the device's queue, but many QPs
+ * together would still overflow it (a veth's ring holds 256 and drops
+ * the rest): past the device's cap a QP waits on the list, and the QPs
+ * on it go on, in order, once half the device's frames are freed.  Held
+ * by the device and by each QP's context, so that it outlives the last
+ * frame.
+ */
+struct rxdp_tx_dev {
+	refcount_t		ref;
+	atomic_t		inflight;
+	spinlock_t		lock;		/* waiters */
+	struct list_head	waiters;	/* of rxdp_tx_ctx, FIFO */
+};
+
+/* frames a device may have in the stack, below a veth's ring of 256 */
+#define RXDP_TX_DEV_MAX_INFLIGHT	192
+
+/*
  * The frames a QP has in the network stack, counted from dev_queue_xmit()
  * until the skb is freed (for veth: once the peer's XDP took it).  It
  * outlives the QP until its last frame is freed; the QP pointer goes first.
@@ -144,9 +165,11 @@ struct rxdp_tx_ctx {
 	atomic_t		inflight;
 	unsigned long		waiting;	/* bit 0: the requester waits */
 	struct rxdp_qp __rcu	*qp;
+	struct rxdp_tx_dev	*dev;
+	struct list_head	wait;		/* on dev->waiters, its lock */
 };
 
-/* frames a QP may have in the stack: a veth's ring holds 256 */
+/* frames a QP may have in the stack */
 #define RXDP_TX_MAX_INFLIGHT	64
 
 struct rxdp_ah {
@@ -213,8 +236,8 @@ enum {
 struct rxdp_qp {
 	struct ib_qp		ibqp;
 	struct rxdp_dev		*rdev;
-	refcount_t		ref;		/* lookups; last put completes 'done' */
-	struct completion	done;
+	struct rxdp_qp_anchor	*anchor;	/* what the QPN table finds */
+	struct completion	done;		/* the anchor's last ref is gone */
 	struct mutex		modify_lock;	/* modify, reset, destroy */
 	enum ib_qp_state	state;		/* written under both wq locks */
 	struct ib_qp_attr	attr;		/* as last modified */
@@ -307,17 +330,22 @@ struct rxdp_qp {
 	u32			retries_left;
 
 	/* packets steered here by XDP, for the responder */
+	spinlock_t		rx_lock;	/* the responder: one at a time */
 	u32			rx_gen;		/* incarnation: RESET adds one */
 	struct ptr_ring		rx_ring;
 	struct work_struct	rx_work;
-	atomic64_t		rx_packets;	/* queued */
+	atomic64_t		rx_packets;	/* steered here */
 	atomic64_t		rx_consumed;	/* taken by the responder */
+	atomic64_t		rx_copied;	/* queued, off the fast path */
 	atomic64_t		rx_bytes;	/* theirs, BTH to ICRC */
 	atomic64_t		rx_full;
 	atomic64_t		rx_dropped;	/* by the responder */
 };
 
-/* A packet on a QP's receive queue: the frame and what XDP found. */
+/*
+ * A packet on a QP's receive queue, copied out of its frame because the
+ * responder could not take it at once: the frame and what XDP found.
+ */
 struct rxdp_rx_pkt {
 	struct rxdp_rx_info	info;
 	u32			gen;		/* the QP's rx_gen it came in */
@@ -406,6 +434,7 @@ int rxdp_dev_add(const char *name, struct net_device *ndev);
 void rxdp_dev_remove_all(void);
 void rxdp_dev_netdev_event(struct net_device *ndev, unsigned long event);
 struct rxdp_dev *rxdp_dev_get_by_netdev(struct net_device *ndev);
+struct rxdp_dev *rxdp_dev_find_rcu(const struct net_device *ndev);
 bool rxdp_dev_uses_map(struct rxdp_dev *rdev, struct bpf_map *map);
 struct net_device *rxdp_get_netdev(struct ib_device *ibdev, u32 port);
 enum ib_mtu rxdp_active_mtu(struct net_device *ndev);
@@ -581,6 +610,8 @@ void rxdp_tx_free(struct rxdp_tx_pkt *tp);
 int rxdp_tx_send(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp);
 int rxdp_tx_send_qp(struct rxdp_qp *qp, struct rxdp_tx_pkt *tp);
 bool rxdp_tx_may_send(struct rxdp_qp *qp);
+int rxdp_tx_dev_init(struct rxdp_dev *rdev);
+void rxdp_tx_dev_put(struct rxdp_tx_dev *dev);
 int rxdp_tx_ctx_init(struct rxdp_qp *qp);
 void rxdp_tx_ctx_detach(struct rxdp_qp *qp);
 void rxdp_tx_ctx_release(struct rxdp_qp *qp);
@@ -596,7 +627,8 @@ enum ib_wc_status rxdp_wqe_copy(struct rxdp_qp *qp,
 				u8 *buf, u32 length, bool to_wqe);
 
 /* rxdp_resp.c: the responder */
-void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt);
+void rxdp_resp_packet(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
+		      u8 *frame, u32 gen);
 void rxdp_resp_batch_end(struct rxdp_qp *qp);
 void rxdp_resp_reset(struct rxdp_qp *qp);
 bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen);
@@ -613,6 +645,9 @@ u32 rxdp_qp_mtu(const struct rxdp_qp *qp);
 bool rxdp_icrc_ok(const u8 *frame, u32 len, const struct rxdp_rx_info *info);
 int rxdp_icrc_calc(const u8 *frame, u32 l3_off, u32 bth_off, u32 icrc_off,
 		   bool ipv6, u32 *icrc);
+void rxdp_icrc_init(void);
+void rxdp_icrc_exit(void);
+int rxdp_icrc_bench(struct seq_file *m);
 
 /* rxdp_kfunc.c */
 int rxdp_kfuncs_register(void);

@@ -65,7 +65,7 @@ static int rxdp_qps_show(struct seq_file *m, void *v)
 	s64 rx;
 
 	if (v == SEQ_START_TOKEN) {
-		seq_puts(m, "qpn\ttype\tstate\tsq_psn\trq_psn\tdest_qpn\tsq\trq\trx_queued\trx_pkts\trx_full\trx_dropped\treq_psn\tcomp_psn\tresp_psn\tinflight\towner\n");
+		seq_puts(m, "qpn\ttype\tstate\tsq_psn\trq_psn\tdest_qpn\tsq\trq\trx_queued\trx_pkts\trx_copied\trx_full\trx_dropped\treq_psn\tcomp_psn\tresp_psn\tinflight\towner\n");
 		return 0;
 	}
 	state = READ_ONCE(qp->state);
@@ -85,9 +85,10 @@ static int rxdp_qps_show(struct seq_file *m, void *v)
 					    qp->rq.q.cons),
 			   qp->rq.max_wr);
 	rx = atomic64_read(&qp->rx_packets);
-	seq_printf(m, "%lld\t%lld\t%lld\t%lld\t",
+	seq_printf(m, "%lld\t%lld\t%lld\t%lld\t%lld\t",
 		   rx - atomic64_read(&qp->rx_consumed), rx,
-		   atomic64_read(&qp->rx_full), atomic64_read(&qp->rx_dropped));
+		   atomic64_read(&qp->rx_copied), atomic64_read(&qp->rx_full),
+		   atomic64_read(&qp->rx_dropped));
 	/* the transport, read without its locks: a snapshot */
 	seq_printf(m, "%u\t%u\t%u\t%d\t", READ_ONCE(qp->req_psn),
 		   READ_ONCE(qp->comp_psn), READ_ONCE(qp->resp_psn),
@@ -142,9 +143,17 @@ void rxdp_debugfs_remove_dev(struct rxdp_dev *rdev)
 	rdev->debugfs = NULL;
 }
 
+static int rxdp_icrc_bench_show(struct seq_file *m, void *v)
+{
+	return rxdp_icrc_bench(m);
+}
+DEFINE_SHOW_ATTRIBUTE(rxdp_icrc_bench);
+
 void rxdp_debugfs_init(void)
 {
 	rxdp_debugfs_root = debugfs_create_dir("rxdp", NULL);
+	debugfs_create_file("icrc_bench", 0400, rxdp_debugfs_root, NULL,
+			    &rxdp_icrc_bench_fops);
 }
 
 void rxdp_debugfs_exit(void)

@@ -3,6 +3,7 @@
  * rxdp device creation and removal: one ib_device per Ethernet netdev,
  * created by "rdma link add NAME type rxdp netdev IFNAME".
  */
+#include <linux/hashtable.h>
 #include <linux/if_arp.h>
 #include <linux/if_vlan.h>
 #include <net/addrconf.h>
@@ -14,10 +15,13 @@
  * Every rxdp device, from the moment its netdev is claimed until
  * dealloc_driver.  The lock is never held across a call into the RDMA core
  * that may take RTNL, because the netdev notifier takes it under RTNL.
- * Readers in the receive path walk the list under RCU; the RDMA core frees
- * a device after a grace period.
+ * The receive path finds a device by its netdev in a hash table under RCU,
+ * with no reference: dealloc_driver takes the device out and waits for a
+ * grace period before it tears down what a receive may use, and the RDMA
+ * core frees a device after a grace period too.
  */
 static LIST_HEAD(rxdp_devices);
+static DEFINE_READ_MOSTLY_HASHTABLE(rxdp_by_netdev, 6);
 static DEFINE_MUTEX(rxdp_devices_lock);
 
 static void rxdp_init_attr(struct rxdp_dev *rdev, struct net_device *ndev)
@@ -110,6 +114,25 @@ struct rxdp_dev *rxdp_dev_get_by_netdev(struct net_device *ndev)
 }
 
 /**
+ * rxdp_dev_find_rcu - the rxdp device on a netdev, for the receive path
+ * @ndev: the netdev
+ *
+ * Context: RCU read-side section, which the device outlives.
+ * Return: the device, without a reference, or NULL.
+ */
+struct rxdp_dev *rxdp_dev_find_rcu(const struct net_device *ndev)
+{
+	struct rxdp_dev *rdev;
+
+	hash_for_each_possible_rcu(rxdp_by_netdev, rdev, hnode,
+				   (unsigned long)ndev)
+		/* a netdev at the address of one that unregistered is not it */
+		if (rcu_access_pointer(rdev->ndev) == ndev)
+			return rdev;
+	return NULL;
+}
+
+/**
  * rxdp_dev_uses_map - is a QP table bound to another device?
  * @rdev: the device that wants it
  * @map: the map
@@ -150,6 +173,14 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 	struct rxdp_dev *rdev = to_rdev(ibdev);
 	unsigned int left;
 
+	/* no receive finds it, nor is one still using it */
+	mutex_lock(&rxdp_devices_lock);
+	if (!list_empty(&rdev->list))
+		list_del_rcu(&rdev->list);
+	hash_del_rcu(&rdev->hnode);
+	mutex_unlock(&rxdp_devices_lock);
+	synchronize_rcu();
+
 	rxdp_debugfs_remove_dev(rdev);
 	rxdp_maps_unbind(rdev);
 	rxdp_gids_cleanup(rdev);
@@ -166,11 +197,7 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 	WARN_ON(atomic_read(&rdev->num_pd));
 	WARN_ON(atomic_read(&rdev->num_ucontext));
 	rxdp_stats_free(rdev);
-
-	mutex_lock(&rxdp_devices_lock);
-	if (!list_empty(&rdev->list))
-		list_del_rcu(&rdev->list);
-	mutex_unlock(&rxdp_devices_lock);
+	rxdp_tx_dev_put(rdev->tx);
 }
 
 static const struct ib_device_ops rxdp_dev_life_ops = {
@@ -220,6 +247,7 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 	if (!rdev)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&rdev->list);
+	INIT_HLIST_NODE(&rdev->hnode);
 
 	rxdp_init_attr(rdev, ndev);
 	/* before the ops are set: ib_dealloc_device() alone undoes this */
@@ -230,6 +258,13 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 	}
 	err = rxdp_stats_init(rdev);
 	if (err) {
+		rxdp_qpn_cleanup(&rdev->qpn);
+		ib_dealloc_device(&rdev->ib_dev);
+		return err;
+	}
+	err = rxdp_tx_dev_init(rdev);
+	if (err) {
+		rxdp_stats_free(rdev);
 		rxdp_qpn_cleanup(&rdev->qpn);
 		ib_dealloc_device(&rdev->ib_dev);
 		return err;
@@ -268,6 +303,7 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 	}
 	rcu_assign_pointer(rdev->ndev, ndev);
 	list_add_tail_rcu(&rdev->list, &rxdp_devices);
+	hash_add_rcu(rxdp_by_netdev, &rdev->hnode, (unsigned long)ndev);
 	mutex_unlock(&rxdp_devices_lock);
 
 	err = ib_register_device(&rdev->ib_dev, name, NULL);

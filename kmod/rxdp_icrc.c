@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The RoCEv2 invariant CRC, computed for each packet the module sends and
- * checked on the copy it makes of each packet it is handed, when the XDP
- * program leaves the check to it, with the kernel's crc32_le(): compiled
- * C rather than a verified BPF loop, and accelerated by the architecture
- * where the kernel does that.
+ * checked on each packet it is handed, when the XDP program leaves the
+ * check to it.  It is the crypto API's "crc32", the architecture's
+ * accelerated CRC where there is one (PCLMULQDQ on x86); lib crc32_le(),
+ * a table walk on 6.12, when the crypto API has none.  The debugfs file
+ * icrc_bench times both.
  *
  * The ICRC is the inverted CRC-32 over eight bytes of ones and then the
  * packet from the IP header through the pad, with the fields the network
@@ -12,7 +13,11 @@
  * class, flow label and hop limit; the UDP checksum; and the BTH byte
  * holding FECN, BECN and the reserved bits.
  */
+#include <crypto/hash.h>
 #include <linux/crc32.h>
+#include <linux/ktime.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
@@ -24,6 +29,30 @@
 #define RXDP_ICRC_ONES		8
 #define RXDP_IPV4_MAX_HLEN	60
 #define RXDP_BTH_RESV8A		4	/* offset of the FECN/BECN byte */
+
+static struct crypto_shash *rxdp_crc32_tfm;
+
+/*
+ * The CRC-32 of a, then b, from all ones and not inverted: through the
+ * crypto API's crc32 (seeded with all ones) unless lib is asked for.
+ */
+static u32 rxdp_crc32(const u8 *a, u32 alen, const u8 *b, u32 blen, bool lib)
+{
+	struct crypto_shash *tfm = READ_ONCE(rxdp_crc32_tfm);
+
+	if (tfm && !lib) {
+		SHASH_DESC_ON_STACK(desc, tfm);
+		__le32 out;
+
+		desc->tfm = tfm;
+		if (!crypto_shash_init(desc) &&
+		    !crypto_shash_update(desc, a, alen) &&
+		    !crypto_shash_update(desc, b, blen) &&
+		    !crypto_shash_final(desc, (u8 *)&out))
+			return le32_to_cpu(out);
+	}
+	return crc32_le(crc32_le(~0u, a, alen), b, blen);
+}
 
 /* Copy the IP, UDP and BTH headers with the variant fields set to ones. */
 static int rxdp_icrc_headers(u8 *dst, const u8 *l3, u32 ip_hlen, bool ipv6)
@@ -49,20 +78,9 @@ static int rxdp_icrc_headers(u8 *dst, const u8 *l3, u32 ip_hlen, bool ipv6)
 	return 0;
 }
 
-/**
- * rxdp_icrc_calc - the ICRC of a packet in one linear buffer
- * @frame: the frame
- * @l3_off: where its IP header starts
- * @bth_off: where its BTH starts (after the UDP header)
- * @icrc_off: where its ICRC goes (after the pad)
- * @ipv6: IPv6, else IPv4
- * @icrc: the ICRC, as it is on the wire (little-endian)
- *
- * Context: any; does not sleep.
- * Return: 0, or -EINVAL for offsets that do not make a RoCEv2 packet.
- */
-int rxdp_icrc_calc(const u8 *frame, u32 l3_off, u32 bth_off, u32 icrc_off,
-		   bool ipv6, u32 *icrc)
+/* rxdp_icrc_calc(), through lib crc32_le() if lib. */
+static int rxdp_icrc_calc_with(const u8 *frame, u32 l3_off, u32 bth_off,
+			       u32 icrc_off, bool ipv6, u32 *icrc, bool lib)
 {
 	u8 hdr[RXDP_ICRC_ONES + RXDP_IPV4_MAX_HLEN + sizeof(struct udphdr) +
 	       IB_BTH_BYTES];
@@ -79,11 +97,30 @@ int rxdp_icrc_calc(const u8 *frame, u32 l3_off, u32 bth_off, u32 icrc_off,
 			      ipv6))
 		return -EINVAL;
 
-	crc = crc32_le(~0u, hdr, RXDP_ICRC_ONES + ip_hlen +
-		       sizeof(struct udphdr) + IB_BTH_BYTES);
-	crc = crc32_le(crc, frame + rest_off, icrc_off - rest_off);
+	crc = rxdp_crc32(hdr, RXDP_ICRC_ONES + ip_hlen + sizeof(struct udphdr) +
+			 IB_BTH_BYTES, frame + rest_off, icrc_off - rest_off,
+			 lib);
 	*icrc = ~crc;
 	return 0;
+}
+
+/**
+ * rxdp_icrc_calc - the ICRC of a packet in one linear buffer
+ * @frame: the frame
+ * @l3_off: where its IP header starts
+ * @bth_off: where its BTH starts (after the UDP header)
+ * @icrc_off: where its ICRC goes (after the pad)
+ * @ipv6: IPv6, else IPv4
+ * @icrc: the ICRC, as it is on the wire (little-endian)
+ *
+ * Context: any; does not sleep.
+ * Return: 0, or -EINVAL for offsets that do not make a RoCEv2 packet.
+ */
+int rxdp_icrc_calc(const u8 *frame, u32 l3_off, u32 bth_off, u32 icrc_off,
+		   bool ipv6, u32 *icrc)
+{
+	return rxdp_icrc_calc_with(frame, l3_off, bth_off, icrc_off, ipv6,
+				   icrc, false);
 }
 
 /**
@@ -104,4 +141,94 @@ bool rxdp_icrc_ok(const u8 *frame, u32 len, const struct rxdp_rx_info *info)
 			   info->flags & RXDP_RX_F_IPV6, &icrc))
 		return false;
 	return icrc == get_unaligned_le32(frame + icrc_off);
+}
+
+/*
+ * The crypto API's crc32, if it has one; lib crc32_le() does without.  Its
+ * seed is the key, 0 unless set: the ICRC's is all ones.  One sum made
+ * both ways must agree before the crypto API's is used.
+ */
+void rxdp_icrc_init(void)
+{
+	struct crypto_shash *tfm = crypto_alloc_shash("crc32", 0, 0);
+	static const u8 probe[] = "rxdp: one CRC both ways, the same";
+	__le32 seed = cpu_to_le32(~0u);
+
+	if (IS_ERR(tfm)) {
+		pr_info("rxdp: no crc32 in the crypto API (%ld): ICRC by crc32_le\n",
+			PTR_ERR(tfm));
+		return;
+	}
+	if (crypto_shash_setkey(tfm, (const u8 *)&seed, sizeof(seed))) {
+		crypto_free_shash(tfm);
+		pr_info("rxdp: crc32 takes no seed: ICRC by crc32_le\n");
+		return;
+	}
+	rxdp_crc32_tfm = tfm;
+	if (rxdp_crc32(probe, 8, probe + 8, sizeof(probe) - 8, false) !=
+	    rxdp_crc32(probe, 8, probe + 8, sizeof(probe) - 8, true)) {
+		rxdp_crc32_tfm = NULL;
+		pr_warn("rxdp: %s disagrees with crc32_le: ICRC by crc32_le\n",
+			crypto_shash_driver_name(tfm));
+		crypto_free_shash(tfm);
+	}
+}
+
+void rxdp_icrc_exit(void)
+{
+	if (rxdp_crc32_tfm)
+		crypto_free_shash(rxdp_crc32_tfm);
+	rxdp_crc32_tfm = NULL;
+}
+
+#define RXDP_ICRC_BENCH_ROUNDS	2000
+
+/* Nanoseconds per ICRC of a packet of payload len, by either CRC. */
+static u64 rxdp_icrc_time(const u8 *frame, u32 len, bool lib)
+{
+	u32 icrc_off = ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr) +
+		       IB_BTH_BYTES + len;
+	u64 t0 = ktime_get_ns();
+	u32 icrc, i;
+
+	for (i = 0; i < RXDP_ICRC_BENCH_ROUNDS; i++)
+		rxdp_icrc_calc_with(frame, ETH_HLEN, ETH_HLEN +
+				    sizeof(struct iphdr) +
+				    sizeof(struct udphdr), icrc_off, false,
+				    &icrc, lib);
+	return div_u64(ktime_get_ns() - t0, RXDP_ICRC_BENCH_ROUNDS);
+}
+
+/**
+ * rxdp_icrc_bench - time the ICRC by the crypto API and by crc32_le()
+ * @m: where to print one line per payload size
+ *
+ * Context: process (a debugfs read).
+ * Return: 0 or -ENOMEM.
+ */
+int rxdp_icrc_bench(struct seq_file *m)
+{
+	static const u32 sizes[] = { 0, 256, 1024, 4096 };
+	struct crypto_shash *tfm = READ_ONCE(rxdp_crc32_tfm);
+	struct iphdr *ip;
+	u8 *frame;
+	int i;
+
+	frame = kzalloc(ETH_HLEN + 64 + 4096 + IB_ICRC_BYTES, GFP_KERNEL);
+	if (!frame)
+		return -ENOMEM;
+	ip = (struct iphdr *)(frame + ETH_HLEN);
+	ip->version = 4;
+	ip->ihl = 5;
+	seq_printf(m, "crypto: %s\n",
+		   tfm ? crypto_shash_driver_name(tfm) : "none");
+	seq_puts(m, "payload crypto_ns crc32_le_ns\n");
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		seq_printf(m, "%u %llu %llu\n", sizes[i],
+			   tfm ? rxdp_icrc_time(frame, sizes[i], false) : 0,
+			   rxdp_icrc_time(frame, sizes[i], true));
+		cond_resched();
+	}
+	kfree(frame);
+	return 0;
 }

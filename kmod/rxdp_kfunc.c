@@ -20,8 +20,10 @@ __bpf_kfunc_start_defs();
  * @info: what the program parsed
  * @info__sz: sizeof(*info) as the program knows it
  *
- * The frame is copied, and its ICRC checked when info->flags has
- * RXDP_RX_F_ICRC_CHECK; the program drops it afterwards.
+ * The QP's responder takes the packet from the frame, or a copy of it
+ * when it must wait (see rxdp_rx.c); its ICRC is checked first when
+ * info->flags has RXDP_RX_F_ICRC_CHECK.  The program drops the frame
+ * afterwards.  Nothing is locked or referenced but the QP.
  * Return: 0, -ENOSPC when the QP's queue is full, -EBADMSG for a bad ICRC,
  * -ENODEV when the frame did not arrive on an rxdp device, -ENOENT for an
  * unknown QP, or another negative errno.
@@ -43,17 +45,17 @@ __bpf_kfunc int rxdp_xdp_steer(struct xdp_md *ctx, struct rxdp_rx_info *info,
 	 */
 	memcpy(&ri, info, sizeof(ri));
 	barrier();
-	rdev = rxdp_dev_get_by_netdev(xdp->rxq->dev);
-	if (!rdev)
-		return -ENODEV;
-	qp = rxdp_qp_lookup(&rdev->qpn, ri.qpn);
+	/* XDP runs under RCU already; the device outlives the section */
+	rcu_read_lock();
+	rdev = rxdp_dev_find_rcu(xdp->rxq->dev);
+	qp = rdev ? rxdp_qp_lookup(&rdev->qpn, ri.qpn) : NULL;
 	if (qp) {
 		err = rxdp_rx_enqueue(qp, xdp, &ri);
 		rxdp_qp_put(qp);
 	} else {
-		err = -ENOENT;
+		err = rdev ? -ENOENT : -ENODEV;
 	}
-	ib_device_put(&rdev->ib_dev);
+	rcu_read_unlock();
 	return err;
 }
 

@@ -34,6 +34,7 @@ static int __init rxdp_init(void)
 	err = rxdp_kfuncs_register();
 	if (err)
 		return err;
+	rxdp_icrc_init();
 	rxdp_debugfs_init();
 	err = rxdp_net_init();
 	if (err)
@@ -44,6 +45,7 @@ static int __init rxdp_init(void)
 
 err_debugfs:
 	rxdp_debugfs_exit();
+	rxdp_icrc_exit();
 	return err;
 }
 
@@ -54,6 +56,7 @@ static void __exit rxdp_exit(void)
 	rxdp_dev_remove_all();
 	rxdp_net_exit();
 	rxdp_debugfs_exit();
+	rxdp_icrc_exit();
 }
 
 module_init(rxdp_init);

@@ -167,7 +167,7 @@ out:
  * @qp: the QP
  *
  * Totals, not increments, so that a late store only lags.
- * Context: the QP's receive work, which alone changes them.
+ * Context: the QP's receive work, which alone stores them.
  */
 void rxdp_maps_qp_counters(struct rxdp_qp *qp)
 {

@@ -19,7 +19,7 @@
 
 void rxdp_qp_put(struct rxdp_qp *qp)
 {
-	if (refcount_dec_and_test(&qp->ref))
+	if (refcount_dec_and_test(&qp->anchor->ref))
 		complete(&qp->done);
 }
 
@@ -150,7 +150,7 @@ void rxdp_qp_fatal_done(struct rxdp_qp *qp)
  * Raises IB_EVENT_COMM_EST once, so a consumer waiting for its peer's RTU
  * knows the connection is up.  Only a packet the transport accepted (in
  * sequence, from the connected peer) counts: a guessed QPN must not
- * establish a passive connection.  Context: the QP's receive work.
+ * establish a passive connection.  Context: the QP's responder.
  */
 void rxdp_qp_comm_est(struct rxdp_qp *qp)
 {
@@ -471,7 +471,6 @@ int rxdp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->attr.path_mtu = IB_MTU_1024;
 	qp->owner = udata ? task_tgid_nr(current) : 0;
 	get_task_comm(qp->comm, current);
-	refcount_set(&qp->ref, 1);
 	init_completion(&qp->done);
 	mutex_init(&qp->modify_lock);
 	rxdp_timers_init(qp);
@@ -494,13 +493,23 @@ int rxdp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	rxdp_qp_fill_cap(qp, &init->cap);
 	ibqp->qp_num = qpn;
 
-	/* findable only once complete */
-	err = xa_err(xa_store_bh(&rdev->qpn.qps, qpn, qp, GFP_KERNEL));
-	if (err)
+	qp->anchor = kmalloc(sizeof(*qp->anchor),
+			     udata ? GFP_KERNEL_ACCOUNT : GFP_KERNEL);
+	if (!qp->anchor) {
+		err = -ENOMEM;
 		goto err_queues;
+	}
+	refcount_set(&qp->anchor->ref, 1);
+	qp->anchor->qp = qp;
+	/* findable only once complete */
+	err = xa_err(xa_store_bh(&rdev->qpn.qps, qpn, qp->anchor, GFP_KERNEL));
+	if (err)
+		goto err_anchor;
 	rxdp_qp_sync_map(qp);
 	return 0;
 
+err_anchor:
+	kfree(qp->anchor);
 err_queues:
 	rxdp_qp_free_queues(qp);
 err_rx:
@@ -687,5 +696,7 @@ int rxdp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	rxdp_qp_free_queues(qp);
 	mutex_destroy(&qp->modify_lock);
 	rxdp_qpn_free(&rdev->qpn, ibqp->qp_num);
+	/* a lookup that found it before the erase may still try for it */
+	kfree_rcu(qp->anchor, rcu);
 	return 0;
 }

@@ -12,7 +12,7 @@
  * the first after the last one handed out whose slot is free, so a number
  * that was just freed comes back only once the space has wrapped (a late
  * packet for the old QP must not reach a new one).  The QP of a number is
- * found through an xarray under RCU.
+ * found through an xarray under RCU, with no lock (see rxdp_qp_anchor).
  */
 #include <linux/bitmap.h>
 
@@ -154,13 +154,15 @@ void rxdp_qpn_free(struct rxdp_qpn_table *t, u32 qpn)
  */
 struct rxdp_qp *rxdp_qp_lookup(struct rxdp_qpn_table *t, u32 qpn)
 {
-	struct rxdp_qp *qp;
+	struct rxdp_qp_anchor *a;
+	struct rxdp_qp *qp = NULL;
 
-	xa_lock_bh(&t->qps);
-	qp = xa_load(&t->qps, qpn);
-	if (qp && !refcount_inc_not_zero(&qp->ref))
-		qp = NULL;
-	xa_unlock_bh(&t->qps);
+	/* no lock: the receive path looks up every packet's QP */
+	rcu_read_lock();
+	a = xa_load(&t->qps, qpn);
+	if (a && refcount_inc_not_zero(&a->ref))
+		qp = a->qp;
+	rcu_read_unlock();
 	return qp;
 }
 
@@ -175,13 +177,16 @@ struct rxdp_qp *rxdp_qp_lookup(struct rxdp_qpn_table *t, u32 qpn)
  */
 struct rxdp_qp *rxdp_qp_next(struct rxdp_qpn_table *t, unsigned long *qpn)
 {
-	struct rxdp_qp *qp;
+	struct rxdp_qp_anchor *a;
+	struct rxdp_qp *qp = NULL;
 
-	xa_lock_bh(&t->qps);
-	qp = xa_find(&t->qps, qpn, RXDP_QPN_MASK, XA_PRESENT);
-	while (qp && !refcount_inc_not_zero(&qp->ref))
-		qp = xa_find_after(&t->qps, qpn, RXDP_QPN_MASK, XA_PRESENT);
-	xa_unlock_bh(&t->qps);
+	rcu_read_lock();
+	a = xa_find(&t->qps, qpn, RXDP_QPN_MASK, XA_PRESENT);
+	while (a && !refcount_inc_not_zero(&a->ref))
+		a = xa_find_after(&t->qps, qpn, RXDP_QPN_MASK, XA_PRESENT);
+	if (a)
+		qp = a->qp;
+	rcu_read_unlock();
 	return qp;
 }
 

@@ -8,6 +8,8 @@
 
 #include <linux/bitops.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/xarray.h>
 
 #include "../include/uapi/rxdp.h"
@@ -21,13 +23,26 @@
 
 struct rxdp_qp;
 
+/*
+ * What the QPN table holds for a QP: the references of the lookups that
+ * found it.  The QP's memory goes as soon as its destroy returns; the
+ * anchor's only after a grace period, so a lookup under RCU that finds it
+ * may try for a reference without a lock.  The destroy waits for the
+ * references to go.
+ */
+struct rxdp_qp_anchor {
+	refcount_t		ref;	/* the QP's own and the lookups' */
+	struct rxdp_qp		*qp;
+	struct rcu_head		rcu;
+};
+
 struct rxdp_qpn_table {
 	struct mutex	lock;		/* the bitmap and counters */
 	unsigned long	*slots;		/* RXDP_QP_SLOTS bits: slot taken */
 	u32		last;		/* last number handed out */
 	u32		count;		/* numbers in use, QP1 included */
 	u32		max;		/* device max_qp */
-	struct xarray	qps;		/* QPN -> QP */
+	struct xarray	qps;		/* QPN -> struct rxdp_qp_anchor */
 };
 
 int rxdp_qpn_init(struct rxdp_qpn_table *t, u32 max);

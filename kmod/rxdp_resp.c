@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The responder: what a QP does with the packets XDP queued for it, one
- * at a time, in arrival order, from the QP's receive work.
+ * The responder: what a QP does with the packets XDP steered to it, one
+ * at a time, in arrival order, straight from the frame in the steering
+ * kfunc or from the QP's receive queue (see rxdp_rx.c).
  *
  * A UD SEND takes the receive WQE at the head of the QP's receive queue
  * or of its SRQ.  The WQE's buffers get a 40-byte GRH (the IPv6 header,
@@ -37,8 +38,33 @@ enum {
 	RXDP_RECV_NOT_READY = -3,
 };
 
+/* A UD message: the GRH the responder made, then the payload. */
+struct rxdp_ud_msg {
+	const u8	*grh;
+	const u8	*payload;
+	u32		len;		/* both */
+};
+
+/* Write bytes [off, off + n) of the message to the MR at addr. */
+static void rxdp_ud_msg_write(struct rxdp_mr *mr, u64 addr,
+			      const struct rxdp_ud_msg *m, u32 off, u32 n)
+{
+	const u32 glen = sizeof(union rdma_network_hdr);
+
+	if (off < glen) {
+		u32 k = min(n, glen - off);
+
+		rxdp_mr_write(mr, addr, m->grh + off, k);
+		addr += k;
+		off += k;
+		n -= k;
+	}
+	if (n)
+		rxdp_mr_write(mr, addr, m->payload + (off - glen), n);
+}
+
 /*
- * Scatter @len bytes over the WQE at the head of @q.  A user WQE may change
+ * Scatter the message over the WQE at the head of @q.  A user WQE may change
  * under us: its SGEs are copied once, and the message checked against that
  * copy before a byte is written.  A message too long for the WQE of a QP
  * is dropped and leaves the WQE for the next one; on an SRQ, which other
@@ -50,11 +76,11 @@ enum {
  */
 static int rxdp_recv_scatter(struct rxdp_qp *qp, struct ib_pd *pd,
 			     struct rxdp_queue *q, u32 max_sge,
-			     const u8 *src, u32 len, u64 *wr_id)
+			     const struct rxdp_ud_msg *m, u64 *wr_id)
 {
 	struct rxe_sge sge[RXDP_MAX_SGE];	/* 512 bytes of stack */
+	u32 num_sge, i, len = m->len, off = 0;
 	struct rxe_recv_wqe *wqe;
-	u32 num_sge, i;
 	u64 room = 0;
 
 	if (q->cons == rxdp_queue_load_prod(q))
@@ -81,9 +107,9 @@ static int rxdp_recv_scatter(struct rxdp_qp *qp, struct ib_pd *pd,
 				 IB_ACCESS_LOCAL_WRITE);
 		if (!mr)
 			return IB_WC_LOC_PROT_ERR;
-		rxdp_mr_write(mr, sge[i].addr, src, n);
+		rxdp_ud_msg_write(mr, sge[i].addr, m, off, n);
 		rxdp_mr_put(mr);
-		src += n;
+		off += n;
 		len -= n;
 	}
 	return IB_WC_SUCCESS;
@@ -93,7 +119,7 @@ static int rxdp_recv_scatter(struct rxdp_qp *qp, struct ib_pd *pd,
  * Deliver a message into the next receive WQE and complete it in @wc.
  * Return: as rxdp_recv_scatter, or RXDP_RECV_NOT_READY.
  */
-static int rxdp_recv_message(struct rxdp_qp *qp, const u8 *msg, u32 len,
+static int rxdp_recv_message(struct rxdp_qp *qp, const struct rxdp_ud_msg *m,
 			     struct ib_wc *wc, bool solicited)
 {
 	struct rxdp_srq *srq = qp->srq;
@@ -113,11 +139,11 @@ static int rxdp_recv_message(struct rxdp_qp *qp, const u8 *msg, u32 len,
 		spin_lock(&srq->lock);
 		q = &srq->q;
 		ret = rxdp_recv_scatter(qp, srq->ibsrq.pd, q, srq->max_sge,
-					msg, len, &wc->wr_id);
+					m, &wc->wr_id);
 	} else {
 		q = &qp->rq.q;
 		ret = rxdp_recv_scatter(qp, qp->ibqp.pd, q, qp->rq.max_sge,
-					msg, len, &wc->wr_id);
+					m, &wc->wr_id);
 	}
 	if (ret >= 0) {
 		rxdp_queue_advance_cons(q);
@@ -155,10 +181,10 @@ static int rxdp_recv_message(struct rxdp_qp *qp, const u8 *msg, u32 len,
 }
 
 /* A UD or GSI QP receives a datagram.  Return: it landed in a WQE. */
-static bool rxdp_resp_ud(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
+static bool rxdp_resp_ud(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
+			 const u8 *frame)
 {
-	const struct rxdp_rx_info *info = &pkt->info;
-	const u8 *bth = pkt->data + info->bth_off;
+	const u8 *bth = frame + info->bth_off;
 	const u8 *deth = bth + IB_BTH_BYTES;
 	union rdma_network_hdr grh = {};
 	struct ib_wc wc = {
@@ -169,7 +195,7 @@ static bool rxdp_resp_ud(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
 		.wc_flags = IB_WC_GRH | IB_WC_WITH_NETWORK_HDR_TYPE,
 	};
 	u32 hdr_len = IB_BTH_BYTES + IB_DETH_BYTES;
-	u8 *msg;
+	struct rxdp_ud_msg m = { .grh = (const u8 *)&grh };
 
 	switch (info->opcode) {
 	case IB_OPCODE_UD_SEND_ONLY:
@@ -192,27 +218,22 @@ static bool rxdp_resp_ud(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
 	if (info->flags & RXDP_RX_F_IPV6) {
 		if (info->l3_off + sizeof(grh.ibgrh) > info->bth_off)
 			return false;
-		memcpy(&grh.ibgrh, pkt->data + info->l3_off,
+		memcpy(&grh.ibgrh, frame + info->l3_off,
 		       sizeof(grh.ibgrh));
 		wc.network_hdr_type = RDMA_NETWORK_IPV6;
 	} else {
 		if (info->l3_off + sizeof(grh.roce4grh) > info->bth_off)
 			return false;
-		memcpy(&grh.roce4grh, pkt->data + info->l3_off,
+		memcpy(&grh.roce4grh, frame + info->l3_off,
 		       sizeof(grh.roce4grh));
 		wc.network_hdr_type = RDMA_NETWORK_IPV4;
 	}
-	/*
-	 * The message is the GRH and the payload, in one piece: the GRH goes
-	 * over the headers just before the payload, which are done with.
-	 * The checks above put at least IPv4, BTH and DETH there.
-	 */
-	BUILD_BUG_ON(sizeof(grh) > IB_IP4_BYTES + IB_BTH_BYTES + IB_DETH_BYTES);
-	msg = pkt->data + info->payload_off - sizeof(grh);
-	memcpy(msg, &grh, sizeof(grh));
-	wc.byte_len = sizeof(grh) + info->payload_len;
+	/* the message is the GRH and the payload; the frame stays as it is */
+	m.payload = frame + info->payload_off;
+	m.len = sizeof(grh) + info->payload_len;
+	wc.byte_len = m.len;
 
-	return rxdp_recv_message(qp, msg, wc.byte_len, &wc,
+	return rxdp_recv_message(qp, &m, &wc,
 				 bth[1] & RXDP_BTH_SOLICITED) >= 0;
 }
 
@@ -224,19 +245,22 @@ static bool rxdp_resp_is_answer(u8 opcode)
 }
 
 /**
- * rxdp_resp_packet - act on one packet queued for a QP
+ * rxdp_resp_packet - act on one packet for a QP
  * @qp: the QP
- * @rpkt: the packet; the responder may write over its headers
+ * @info: where the packet's headers are, in memory nothing else writes
+ * @frame: the packet, its ICRC checked: the XDP frame itself, or the copy
+ *	on the QP's receive queue; it is only read
+ * @gen: the QP's rx_gen when the packet came
  *
  * What XDP found is checked again where the module relies on it: the
  * opcode (from the BTH copy) for the QP's type, its headers' length, the
  * destination QP.
- * Context: softirq (the QP's receive work).
+ * Context: softirq, the QP's rx_lock held.
  */
-void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *rpkt)
+void rxdp_resp_packet(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
+		      u8 *frame, u32 gen)
 {
-	const struct rxdp_rx_info *info = &rpkt->info;
-	u8 *bth = rpkt->data + info->bth_off;
+	u8 *bth = frame + info->bth_off;
 	const struct rxdp_opcode_info *oi;
 	struct rxdp_pkt pkt;
 	bool used = false;
@@ -246,7 +270,7 @@ void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *rpkt)
 	 * RESET from now on sets the state that the receive paths check,
 	 * and its drain waits for this work before the QP can be used again.
 	 */
-	if (rpkt->gen != READ_ONCE(qp->rx_gen))
+	if (gen != READ_ONCE(qp->rx_gen))
 		goto drop;
 	pkt.opcode = rxdp_bth_opcode(bth);
 	oi = &rxdp_opcodes[pkt.opcode];
@@ -256,16 +280,16 @@ void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *rpkt)
 	    rxdp_bth_qpn(bth) != qp->ibqp.qp_num)
 		goto drop;
 	pkt.info = info;
-	pkt.frame = rpkt->data;
+	pkt.frame = frame;
 	pkt.bth = bth;
-	pkt.payload = rpkt->data + info->payload_off;
+	pkt.payload = frame + info->payload_off;
 	pkt.paylen = info->payload_len;
 	pkt.psn = rxdp_bth_psn(bth);
 
 	switch (qp->ibqp.qp_type) {
 	case IB_QPT_UD:
 	case IB_QPT_GSI:
-		used = rxdp_resp_ud(qp, rpkt);
+		used = rxdp_resp_ud(qp, info, frame);
 		break;
 	case IB_QPT_RC:
 		if (rxdp_resp_is_answer(pkt.opcode)) {
@@ -274,7 +298,7 @@ void rxdp_resp_packet(struct rxdp_qp *qp, struct rxdp_rx_pkt *rpkt)
 		}
 		fallthrough;
 	case IB_QPT_UC:
-		used = rxdp_resp_rc(qp, &pkt, rpkt->gen);
+		used = rxdp_resp_rc(qp, &pkt, gen);
 		break;
 	default:
 		break;

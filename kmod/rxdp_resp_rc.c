@@ -22,7 +22,7 @@
  * one lock for the whole module and its result kept, so that a duplicate
  * is answered with it rather than executed twice.
  *
- * Context: the QP's receive work, one packet at a time.
+ * Context: the QP's responder (rx_lock held), one packet at a time.
  */
 #include "rxdp.h"
 #include "rxdp_hdr.h"
@@ -140,6 +140,9 @@ void rxdp_resp_batch_end(struct rxdp_qp *qp)
 {
 	/* pairs with the release that ends rxdp_resp_read_serve() */
 	if (!qp->resp_ack_due || smp_load_acquire(&qp->resp_read_pending))
+		return;
+	/* nothing for a connection that is gone (or not yet there) */
+	if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))))
 		return;
 	qp->resp_ack_due = false;
 	rxdp_resp_ack(qp, RXDP_AETH_ACK,

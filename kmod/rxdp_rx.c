@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The receive queue of a QP: packets the XDP program steered to it, copied
- * out of the frame, waiting for the responder.  Bounded: a full queue
- * refuses the packet (the XDP program counts it) and the sender's
- * retransmission recovers it.
+ * A packet XDP steered to a QP, on its way to the responder.
  *
- * The queue's work, a BH work item, hands each packet to the responder, in
- * order, and frees it.
+ * The fast path: when nothing is queued ahead of the packet and no other
+ * CPU is in the QP's responder, the responder takes it in the steering
+ * kfunc itself, straight from the frame, whose ICRC is checked in place
+ * first.  Its payload is copied once, into its destination; nothing is
+ * allocated.  What must wait for the batch (the coalesced ACK, the QP
+ * entry's counters) is left to the QP's receive work.
+ *
+ * Otherwise (the responder busy on another CPU, packets queued, a READ
+ * being served, or a frame in fragments) the packet is copied onto the
+ * QP's receive queue, bounded: a full queue refuses it (the XDP program
+ * counts it) and the sender's retransmission recovers it.  The receive
+ * work, a BH work item, hands the queue to the responder in order.
  */
 #include <linux/ipv6.h>
 #include <linux/ptr_ring.h>
@@ -26,28 +33,37 @@ static u32 rxdp_rx_tp_len(const struct rxdp_rx_info *info)
 	return info->hdr_len + info->payload_len + info->pad + IB_ICRC_BYTES;
 }
 
+/* The responder takes a packet.  Context: rx_lock held. */
+static void rxdp_rx_deliver(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
+			    u8 *frame, u32 gen)
+{
+	rxdp_resp_packet(qp, info, frame, gen);
+	atomic64_add(rxdp_rx_tp_len(info), &qp->rx_bytes);
+	atomic64_inc(&qp->rx_consumed);
+}
+
 static void rxdp_rx_work(struct work_struct *work)
 {
 	struct rxdp_qp *qp = container_of(work, struct rxdp_qp, rx_work);
 	struct rxdp_rx_pkt *pkt;
 	int budget = RXDP_RX_BUDGET;
 
+	spin_lock(&qp->rx_lock);
 	/* no packet while a READ is served: its release lets them go on */
 	while (budget && !smp_load_acquire(&qp->resp_read_pending) &&
 	       (pkt = ptr_ring_consume(&qp->rx_ring))) {
-		atomic64_add(rxdp_rx_tp_len(&pkt->info), &qp->rx_bytes);
-		rxdp_resp_packet(qp, pkt);
-		atomic64_inc(&qp->rx_consumed);
+		rxdp_rx_deliver(qp, &pkt->info, pkt->data, pkt->gen);
 		kfree(pkt);
 		budget--;
 	}
 	/* one ACK for the batch (or one a READ held back) */
 	rxdp_resp_batch_end(qp);
-	if (budget < RXDP_RX_BUDGET) {
+	spin_unlock(&qp->rx_lock);
+	if (budget < RXDP_RX_BUDGET)
 		rxdp_stat_add(qp->rdev, RXDP_CNT_RCVD_PKTS,
 			      RXDP_RX_BUDGET - budget);
-		rxdp_maps_qp_counters(qp);
-	}
+	/* what the fast path took since the last run counts too */
+	rxdp_maps_qp_counters(qp);
 	/*
 	 * The rest after the other work of this CPU; while the sender
 	 * serves a READ, it runs this again when it is done.
@@ -63,16 +79,23 @@ static void rxdp_rx_pkt_free(void *pkt)
 
 int rxdp_rx_init(struct rxdp_qp *qp)
 {
+	spin_lock_init(&qp->rx_lock);
 	INIT_WORK(&qp->rx_work, rxdp_rx_work);
 	return ptr_ring_init(&qp->rx_ring, RXDP_RX_DEPTH,
 			     qp->is_user ? GFP_KERNEL_ACCOUNT : GFP_KERNEL);
 }
 
-/* RESET: drop what was queued for the previous connection. */
+/*
+ * RESET: drop what was queued for the previous connection.  The state is
+ * RESET already: a fast path that takes rx_lock from now on sees it.
+ */
 void rxdp_rx_drain(struct rxdp_qp *qp)
 {
 	struct rxdp_rx_pkt *pkt;
 
+	/* one that took it before finishes first */
+	spin_lock_bh(&qp->rx_lock);
+	spin_unlock_bh(&qp->rx_lock);
 	cancel_work_sync(&qp->rx_work);
 	while ((pkt = ptr_ring_consume_bh(&qp->rx_ring)))
 		kfree(pkt);
@@ -168,27 +191,85 @@ int rxdp_rx_queue(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
 	return 0;
 }
 
+/* Is nothing queued, or held back, ahead of a new packet?  Under rx_lock. */
+static bool rxdp_rx_nothing_ahead(struct rxdp_qp *qp)
+{
+	/* pairs with the release that ends rxdp_resp_read_serve() */
+	return !smp_load_acquire(&qp->resp_read_pending) &&
+	       ptr_ring_empty(&qp->rx_ring);
+}
+
+/*
+ * The fast path: the responder takes the packet from the frame, unless
+ * another CPU is in it, or packets (or a READ being served) are ahead of
+ * this one.  Return: 0, -EINVAL when the QP does not receive, -EAGAIN
+ * when the packet must be queued.
+ */
+static int rxdp_rx_now(struct rxdp_qp *qp, u8 *frame,
+		       const struct rxdp_rx_info *info)
+{
+	int err = -EAGAIN;
+	u32 gen;
+
+	/* XDP, and a test run of it, come with BH disabled */
+	if (!spin_trylock(&qp->rx_lock))
+		return -EAGAIN;
+	/* the state under rx_lock: a RESET's drain waits for this one */
+	gen = READ_ONCE(qp->rx_gen);
+	/* the incarnation before the state; pairs with rxdp_qp_reset() */
+	smp_rmb();
+	if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state)))) {
+		err = -EINVAL;
+	} else if (rxdp_rx_nothing_ahead(qp)) {
+		atomic64_inc(&qp->rx_packets);
+		rxdp_rx_deliver(qp, info, frame, gen);
+		/*
+		 * The batch's ACK and counters, once this CPU's packets are
+		 * done; queued under the lock, so that a RESET's drain
+		 * cancels it.
+		 */
+		queue_work(system_bh_wq, &qp->rx_work);
+		err = 0;
+	}
+	spin_unlock(&qp->rx_lock);
+	if (!err)
+		rxdp_stat_inc(qp->rdev, RXDP_CNT_RCVD_PKTS);
+	return err;
+}
+
 /**
- * rxdp_rx_enqueue - queue a packet for a QP
+ * rxdp_rx_enqueue - hand a packet XDP steered to a QP
  * @qp: the QP, referenced
  * @xdp: the frame
  * @info: what the XDP program found in it, in kernel memory that nothing
  *	else writes (the steer kfunc's copy)
  *
+ * The ICRC, when @info asks the module to check it, is checked before
+ * anything of the packet takes effect.
  * Context: softirq (XDP).
- * Return: 0, -ENOSPC when the queue is full, -EBADMSG for a bad ICRC when
- * @info asks the module to check it, -EINVAL for a frame that does not
- * hold what @info says or a QP that does not receive, -ENOMEM.
+ * Return: 0, -ENOSPC when the queue is full, -EBADMSG for a bad ICRC,
+ * -EINVAL for a frame that does not hold what @info says or a QP that
+ * does not receive, -ENOMEM.
  */
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info)
 {
 	u32 len = rxdp_rx_check(info, xdp_get_buff_len(xdp));
+	bool check = info->flags & RXDP_RX_F_ICRC_CHECK;
 	struct rxdp_rx_pkt *pkt;
 	int err;
 
 	if (!len)
 		return -EINVAL;
+	/* a frame in one piece is checked, and taken, where it is */
+	if (len <= xdp->data_end - xdp->data) {
+		if (check && !rxdp_icrc_ok(xdp->data, len, info))
+			return -EBADMSG;
+		check = false;
+		err = rxdp_rx_now(qp, xdp->data, info);
+		if (err != -EAGAIN)
+			return err;
+	}
 	if (ptr_ring_full(&qp->rx_ring)) {
 		atomic64_inc(&qp->rx_full);
 		rxdp_stat_inc(qp->rdev, RXDP_CNT_RX_FULL);
@@ -201,13 +282,14 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 	pkt->info = *info;
 	pkt->len = len;
 	rxdp_rx_copy(pkt->data, xdp, len);
-	if ((info->flags & RXDP_RX_F_ICRC_CHECK) &&
-	    !rxdp_icrc_ok(pkt->data, len, info)) {
+	if (check && !rxdp_icrc_ok(pkt->data, len, info)) {
 		kfree(pkt);
 		return -EBADMSG;
 	}
 	err = rxdp_rx_queue(qp, pkt);
 	if (err)
 		kfree(pkt);
+	else
+		atomic64_inc(&qp->rx_copied);
 	return err;
 }

@@ -283,17 +283,75 @@ out:
 	return ret;
 }
 
+/**
+ * rxdp_tx_dev_init - the count of a device's frames in the stack
+ * @rdev: the device
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int rxdp_tx_dev_init(struct rxdp_dev *rdev)
+{
+	struct rxdp_tx_dev *dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+
+	if (!dev)
+		return -ENOMEM;
+	refcount_set(&dev->ref, 1);
+	spin_lock_init(&dev->lock);
+	INIT_LIST_HEAD(&dev->waiters);
+	rdev->tx = dev;
+	return 0;
+}
+
+void rxdp_tx_dev_put(struct rxdp_tx_dev *dev)
+{
+	if (refcount_dec_and_test(&dev->ref)) {
+		WARN_ON_ONCE(!list_empty(&dev->waiters));
+		kfree(dev);
+	}
+}
+
 static void rxdp_tx_ctx_put(struct rxdp_tx_ctx *ctx)
 {
-	if (refcount_dec_and_test(&ctx->ref))
+	if (refcount_dec_and_test(&ctx->ref)) {
+		rxdp_tx_dev_put(ctx->dev);
 		kfree(ctx);
+	}
+}
+
+/*
+ * The device's frames in the stack fell to half its cap: every QP that
+ * waited goes on, in the order they came.  All of them, so that one that
+ * finds nothing to send cannot leave the others waiting with no frame
+ * left to free.
+ */
+static void rxdp_tx_dev_wake(struct rxdp_tx_dev *dev)
+{
+	struct rxdp_tx_ctx *ctx, *next;
+	unsigned long flags;
+	struct rxdp_qp *qp;
+
+	spin_lock_irqsave(&dev->lock, flags);
+	list_for_each_entry_safe(ctx, next, &dev->waiters, wait) {
+		list_del_init(&ctx->wait);
+		/* on the list, its QP is not gone: detach takes it off first */
+		qp = rcu_dereference_protected(ctx->qp,
+					       lockdep_is_held(&dev->lock));
+		if (qp)
+			queue_work(system_bh_wq, &qp->req_work);
+	}
+	spin_unlock_irqrestore(&dev->lock, flags);
 }
 
 /* The stack is done with a QP's frame. */
 static void rxdp_tx_skb_done(struct sk_buff *skb)
 {
 	struct rxdp_tx_ctx *ctx = skb_shinfo(skb)->destructor_arg;
+	struct rxdp_tx_dev *dev = ctx->dev;
 
+	/* the decrement is ordered before the look at the list */
+	if (atomic_dec_return(&dev->inflight) <= RXDP_TX_DEV_MAX_INFLIGHT / 2 &&
+	    !list_empty(&dev->waiters))
+		rxdp_tx_dev_wake(dev);
 	if (atomic_dec_return(&ctx->inflight) < RXDP_TX_MAX_INFLIGHT &&
 	    test_and_clear_bit(0, &ctx->waiting)) {
 		struct rxdp_qp *qp;
@@ -321,6 +379,7 @@ int rxdp_tx_send_qp(struct rxdp_qp *qp, struct rxdp_tx_pkt *tp)
 	if (tp->skb) {
 		refcount_inc(&ctx->ref);
 		atomic_inc(&ctx->inflight);
+		atomic_inc(&ctx->dev->inflight);
 		/* not zero-copy: the shared info's argument is free to use */
 		skb_shinfo(tp->skb)->destructor_arg = ctx;
 		tp->skb->destructor = rxdp_tx_skb_done;
@@ -328,25 +387,60 @@ int rxdp_tx_send_qp(struct rxdp_qp *qp, struct rxdp_tx_pkt *tp)
 	return rxdp_tx_send(qp->rdev, tp);
 }
 
+/*
+ * Has the device room for another frame?  If not, the QP waits until half
+ * the device's frames are freed: a QP waits only while the device has
+ * frames in the stack, so that comes.
+ */
+static bool rxdp_tx_dev_may_send(struct rxdp_qp *qp)
+{
+	struct rxdp_tx_ctx *ctx = qp->tx;
+	struct rxdp_tx_dev *dev = ctx->dev;
+	unsigned long flags;
+	bool added = false;
+
+	if (atomic_read(&dev->inflight) < RXDP_TX_DEV_MAX_INFLIGHT)
+		return true;
+	spin_lock_irqsave(&dev->lock, flags);
+	/* not once detached: the QP is going, and the list must not hold it */
+	if (list_empty(&ctx->wait) && rcu_access_pointer(ctx->qp)) {
+		list_add_tail(&ctx->wait, &dev->waiters);
+		added = true;
+	}
+	spin_unlock_irqrestore(&dev->lock, flags);
+	/* on the list before the count is read again: see rxdp_tx_skb_done */
+	smp_mb();
+	if (atomic_read(&dev->inflight) < RXDP_TX_DEV_MAX_INFLIGHT) {
+		spin_lock_irqsave(&dev->lock, flags);
+		list_del_init(&ctx->wait);
+		spin_unlock_irqrestore(&dev->lock, flags);
+		return true;
+	}
+	if (added)
+		rxdp_stat_inc(qp->rdev, RXDP_CNT_TX_WAIT);
+	return false;
+}
+
 /**
  * rxdp_tx_may_send - has the QP room for another frame in the stack?
  * @qp: the QP
  *
- * When it has not, the requester runs again once a frame is freed.
+ * When it has not, or the device has not, the requester runs again once
+ * a frame is freed.
  */
 bool rxdp_tx_may_send(struct rxdp_qp *qp)
 {
 	struct rxdp_tx_ctx *ctx = qp->tx;
 
 	if (atomic_read(&ctx->inflight) < RXDP_TX_MAX_INFLIGHT)
-		return true;
+		return rxdp_tx_dev_may_send(qp);
 	if (!test_and_set_bit(0, &ctx->waiting))
 		rxdp_stat_inc(qp->rdev, RXDP_CNT_TX_WAIT);
 	/* a frame freed before the bit was set did not see it */
 	smp_mb__after_atomic();
 	if (atomic_read(&ctx->inflight) < RXDP_TX_MAX_INFLIGHT) {
 		clear_bit(0, &ctx->waiting);
-		return true;
+		return rxdp_tx_dev_may_send(qp);
 	}
 	return false;
 }
@@ -359,19 +453,30 @@ int rxdp_tx_ctx_init(struct rxdp_qp *qp)
 		return -ENOMEM;
 	refcount_set(&qp->tx->ref, 1);
 	RCU_INIT_POINTER(qp->tx->qp, qp);
+	INIT_LIST_HEAD(&qp->tx->wait);
+	qp->tx->dev = qp->rdev->tx;
+	refcount_inc(&qp->tx->dev->ref);
 	return 0;
 }
 
 /*
- * Destroy: frames still in the stack no longer kick the QP.  A destructor
- * that runs holds its frame's reference until it is done with the QP.
+ * Destroy: frames still in the stack no longer kick the QP, nor does the
+ * device's list.  A destructor that runs holds its frame's reference
+ * until it is done with the QP.
  */
 void rxdp_tx_ctx_detach(struct rxdp_qp *qp)
 {
-	RCU_INIT_POINTER(qp->tx->qp, NULL);
+	struct rxdp_tx_ctx *ctx = qp->tx;
+	unsigned long flags;
+
+	/* under the list's lock: a wake queues the QP's work before this */
+	spin_lock_irqsave(&ctx->dev->lock, flags);
+	list_del_init(&ctx->wait);
+	RCU_INIT_POINTER(ctx->qp, NULL);
+	spin_unlock_irqrestore(&ctx->dev->lock, flags);
 	/* the pointer gone before the count is read */
 	smp_mb();
-	if (refcount_read(&qp->tx->ref) > 1)
+	if (refcount_read(&ctx->ref) > 1)
 		synchronize_rcu();
 }
 
