@@ -152,36 +152,6 @@ static int xdp_dev_index(void)
 	return pinned_dev_config(XDP_IF, &cfg) ? -1 : (int)cfg.dev_index;
 }
 
-/* A column (rx_pkts, rx_dropped ...) of the QP in debugfs, or -1. */
-static long debugfs_qp_col(uint32_t qpn, const char *name)
-{
-	static char out[1 << 16];
-	char tok[16][24];
-	int col = -1, i, n;
-	char *l, *save = NULL;
-
-	if (debugfs_qps(XDP_DEV, out, sizeof(out)))
-		return -1;
-	for (l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *t, *s2 = NULL;
-
-		n = 0;
-		for (t = strtok_r(l, " \t", &s2); t && n < 16;
-		     t = strtok_r(NULL, " \t", &s2))
-			snprintf(tok[n++], sizeof(tok[0]), "%s", t);
-		if (col < 0) {
-			for (i = 0; i < n; i++)
-				if (!strcmp(tok[i], name))
-					col = i;
-			continue;
-		}
-		if (n > col && isdigit((unsigned char)tok[0][0]) &&
-		    strtoul(tok[0], NULL, 10) == qpn)
-			return atol(tok[col]);
-	}
-	return -1;
-}
-
 static void log_counters(struct __test_metadata *_metadata,
 			 const uint64_t *before, const uint64_t *after)
 {
@@ -548,7 +518,7 @@ TEST_F_TIMEOUT(rx, counted, 120)
 		/* BTH to ICRC: at least the payload and 16 bytes */
 		EXPECT_LE(e0.rx_bytes + len + 16, e1.rx_bytes);
 		EXPECT_EQ(e0.rx_drops, e1.rx_drops);
-		pkts = debugfs_qp_col(xqp->qp_num, "rx_pkts");
+		pkts = debugfs_qp_col(XDP_DEV, xqp->qp_num, "rx_pkts");
 		EXPECT_LE(1, pkts) TH_LOG("debugfs rx_pkts %ld", pkts);
 	} else if (variant->unknown_qpn) {
 		EXPECT_EQ(e0.rx_packets, e1.rx_packets);
@@ -556,7 +526,7 @@ TEST_F_TIMEOUT(rx, counted, 120)
 	} else {
 		EXPECT_EQ(e0.rx_packets, e1.rx_packets);
 		EXPECT_EQ(e0.rx_drops + 1, e1.rx_drops);
-		EXPECT_EQ(0, debugfs_qp_col(xqp->qp_num, "rx_pkts"));
+		EXPECT_EQ(0, debugfs_qp_col(XDP_DEV, xqp->qp_num, "rx_pkts"));
 	}
 }
 
@@ -722,7 +692,7 @@ static int ud_send(FIXTURE_DATA(ud) *self, uint32_t off, uint32_t len,
 /* Has the responder dropped n messages for the QP (so far)? */
 static bool ud_dropped(FIXTURE_DATA(ud) *self, long n)
 {
-	return WAIT_UNTIL(debugfs_qp_col(self->xqp->qp_num, "rx_dropped") >= n,
+	return WAIT_UNTIL(debugfs_qp_col(XDP_DEV, self->xqp->qp_num, "rx_dropped") >= n,
 			  5000);
 }
 
@@ -774,7 +744,7 @@ TEST_F_TIMEOUT(ud, data_lands_after_grh, 120)
 		expect_message(_metadata, self, xbuf + i * RECV_LEN, 8 * i,
 			       lens[i]);
 	}
-	EXPECT_EQ(0, debugfs_qp_col(self->xqp->qp_num, "rx_dropped"));
+	EXPECT_EQ(0, debugfs_qp_col(XDP_DEV, self->xqp->qp_num, "rx_dropped"));
 }
 
 TEST_F_TIMEOUT(ud, in_order_with_immediate, 120)
@@ -1326,7 +1296,7 @@ TEST_F_TIMEOUT(ud, steer_info_rewritten, 180)
 	steer_any_bpf__destroy(skel);
 
 	/* the responder took them all; each counted as the 40 bytes it is */
-	pkts = debugfs_qp_col(self->xqp->qp_num, "rx_pkts");
+	pkts = debugfs_qp_col(XDP_DEV, self->xqp->qp_num, "rx_pkts");
 	ASSERT_TRUE(WAIT_UNTIL(!pinned_qp_entry(XDP_IF, self->xqp->qp_num,
 						&qe) &&
 			       qe.rx_packets == pkts, 10000));

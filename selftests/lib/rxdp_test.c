@@ -961,6 +961,35 @@ int debugfs_qps(const char *dev, char *out, size_t len)
 	return 0;
 }
 
+long debugfs_qp_col(const char *dev, uint32_t qpn, const char *name)
+{
+	static char out[1 << 16];
+	char tok[20][24];
+	int col = -1, i, n;
+	char *l, *save = NULL;
+
+	if (debugfs_qps(dev, out, sizeof(out)))
+		return -1;
+	for (l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *t, *s2 = NULL;
+
+		n = 0;
+		for (t = strtok_r(l, " \t", &s2); t && n < 20;
+		     t = strtok_r(NULL, " \t", &s2))
+			snprintf(tok[n++], sizeof(tok[0]), "%s", t);
+		if (col < 0) {
+			for (i = 0; i < n; i++)
+				if (!strcmp(tok[i], name))
+					col = i;
+			continue;
+		}
+		if (n > col && isdigit((unsigned char)tok[0][0]) &&
+		    strtoul(tok[0], NULL, 10) == qpn)
+			return atol(tok[col]);
+	}
+	return -1;
+}
+
 /* Split a line into whitespace-separated tokens. */
 static int line_tokens(const char *l, size_t n, char tok[][24], int max)
 {

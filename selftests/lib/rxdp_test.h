@@ -270,6 +270,8 @@ bool rdma_res_has_qp(const char *out, uint32_t qpn, const char *type);
 
 /* /sys/kernel/debug/rxdp/<dev>/qps; 0 or -1. */
 int debugfs_qps(const char *dev, char *out, size_t len);
+/* A column (rx_pkts, rx_copied ...) of QP qpn there, or -1. */
+long debugfs_qp_col(const char *dev, uint32_t qpn, const char *name);
 /* Is QP qpn listed there (with type and state, each unless NULL)? */
 bool debugfs_qp_has(const char *out, uint32_t qpn, const char *type,
 		    const char *state);
