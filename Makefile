@@ -98,16 +98,16 @@ $(BUILD)/selftests/%: selftests/%.sh
 	$(Q)install -m 755 $< $@
 
 # --- top-level targets -----------------------------------------------------
-.PHONY: all deps build kmod kmod-debug selftests check demo clean
+.PHONY: all deps build kmod kmod-debug selftests check demo bench clean
 
 # The packages come first: KDIR and the harness are looked up after them.
-all check demo: deps
+all check demo bench: deps
 	$(Q)$(MAKE) --no-print-directory _$@
 
 deps:
 	$(Q)scripts/deps.sh
 
-.PHONY: _all _check _demo
+.PHONY: _all _check _demo _bench
 _all: build
 build: kmod bpf-progs selftests
 kmod: kmod/rxdp.ko
@@ -118,6 +118,9 @@ _check: build
 
 _demo: build
 	$(Q)KDIR=$(KDIR) KVER=$(KVER) RUN=$(RUN) scripts/demo
+
+_bench: build
+	$(Q)KDIR=$(KDIR) KVER=$(KVER) RUN=$(RUN) scripts/bench
 
 clean:
 	$(Q)$(MAKE) -C $(KDIR) M=$(TOP)/kmod -s clean 2>/dev/null || true

@@ -27,18 +27,17 @@
  * Where the rxdp module is loaded the steer kfunc runs too: by default the
  * frame "arrives" on lo, which has no rxdp device (the kfunc's cost up to
  * its device lookup); with --ifname IF on an interface with an rxdp device
- * it is queued to that device's QP1 (copy and all, until the queue is
- * full; the device has no QP of the RC frame's number, so the kfunc
- * refuses that one).  Without the module the kfunc is compiled out.  The
+ * it is handed to that device's QP1, whose responder takes it from the
+ * frame (into a WQE of ib_mad's while it has any, else it drops it; the
+ * device has no QP of the RC frame's number, so the kfunc refuses that
+ * one).  Without the module the kfunc is compiled out.  The
  * outcome column names the counter the frames moved: compare rows with
  * the same.
  *
- * A queue that is full refuses frames before copying them, so a long run
- * on such an interface mostly times the refusal.  --batch N runs N frames
- * at a time, fewer than the queue holds, with a pause for the module to
- * drain it in between: every frame is then queued, its ICRC checked by
- * the module when the check is on.  The time is the kernel's figure, as a
- * short run's wall clock is mostly system call.
+ * --batch N runs N frames at a time with a pause in between, so that
+ * ib_mad has WQEs posted again: every frame then lands in one, its ICRC
+ * checked by the module when the check is on.  The time is the kernel's
+ * figure, as a short run's wall clock is mostly system call.
  *
  * Where the module is loaded it also checks the ICRC in place of the
  * program.  --no-module loads the program as if the module were not
