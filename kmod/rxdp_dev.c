@@ -173,13 +173,16 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 	struct rxdp_dev *rdev = to_rdev(ibdev);
 	unsigned int left;
 
-	/* no receive finds it, nor is one still using it */
+	/*
+	 * No receive finds it, nor is one still using it.  Expedited: tests
+	 * and scripts add and remove devices by the hundred.
+	 */
 	mutex_lock(&rxdp_devices_lock);
 	if (!list_empty(&rdev->list))
 		list_del_rcu(&rdev->list);
 	hash_del_rcu(&rdev->hnode);
 	mutex_unlock(&rxdp_devices_lock);
-	synchronize_rcu();
+	synchronize_rcu_expedited();
 
 	rxdp_debugfs_remove_dev(rdev);
 	rxdp_maps_unbind(rdev);
