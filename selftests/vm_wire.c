@@ -21,9 +21,11 @@
  */
 #define _GNU_SOURCE
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -52,9 +54,9 @@
 /*
  * The light run leaves out variants that run rxdp code the others run too:
  * the PSN wrap (arithmetic the wire variant's code does as well), the
- * second of two rdma_rxe interop runs of the same tool or opcode set, 1%
- * loss (10% loss does what it does, more).  The stock kernel's run has
- * them.
+ * second of two rdma_rxe interop runs of the same tool or opcode set, RC
+ * to rdma_rxe (the requester and completer of the wire variant), 1% loss
+ * (10% loss does what it does, more).  The stock kernel's run has them.
  */
 
 static const struct testdev devs[] = {
@@ -661,7 +663,7 @@ FIXTURE_VARIANT_ADD(rc, loopback) {
 };
 FIXTURE_VARIANT_ADD(rc, to_rxe) {
 	.from = B_DEV, .to = RXE_DEV, .type = IBV_QPT_RC, .mtu = IBV_MTU_1024,
-	.psn = 0xfffff8,
+	.psn = 0xfffff8, .full_only = true,
 };
 FIXTURE_VARIANT_ADD(rc, from_rxe) {
 	.from = RXE_DEV, .to = B_DEV, .type = IBV_QPT_RC, .mtu = IBV_MTU_1024,
@@ -1488,6 +1490,60 @@ FIXTURE(burst) {
 	struct ibv_mr *amr, *cmr;
 };
 
+FIXTURE_VARIANT(burst) {
+	/*
+	 * The receiver's NAPI in a thread of its own, at SCHED_IDLE, on the
+	 * CPU of a busy loop while the burst goes: the ring fills for sure.
+	 */
+	bool starve;
+	bool full_only;
+};
+
+FIXTURE_VARIANT_ADD(burst, fast_receiver) { .starve = false };
+FIXTURE_VARIANT_ADD(burst, starved_receiver) {
+	.starve = true, .full_only = true,
+};
+
+/* The NAPI thread of C_IF's veth, made threaded; its pid or -1. */
+static int starve_napi_thread(void)
+{
+	char out[64];
+
+	if (sh("ip netns exec " NS_C " sh -c 'echo 1 > /sys/class/net/"
+	       C_IF "/threaded'") ||
+	    sh_out(out, sizeof(out), "pgrep '^napi/" C_IF "-' | head -n 1"))
+		return -1;
+	if (atoi(out) <= 0 ||
+	    sh("chrt -i -p 0 %d && taskset -p 2 %d >/dev/null", atoi(out),
+	       atoi(out)))
+		return -1;
+	return atoi(out);
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* A child that keeps CPU 1 busy for ms, which the NAPI thread must share. */
+static pid_t hog_cpu1(int ms)
+{
+	pid_t pid = fork();
+	long end;
+
+	if (pid)
+		return pid;
+	pin_to_cpu(1);
+	end = now_ms() + ms;
+	while (now_ms() < end)
+		;
+	_exit(0);
+}
+
 FIXTURE_SETUP(burst)
 {
 	const size_t len = (size_t)BURST_QPS * BURST_MSGS * BURST_LEN;
@@ -1499,7 +1555,11 @@ FIXTURE_SETUP(burst)
 	};
 	int i;
 
+	if (variant->full_only)
+		LIGHT_SKIP();
 	ASSERT_EQ(0, env_up());
+	if (variant->starve && sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
 	ASSERT_EQ(0, qp_env_open(&self->ea, A_DEV));
 	ASSERT_EQ(0, qp_env_open(&self->ec, C_DEV));
 	self->abuf = aligned_alloc(4096, len);
@@ -1523,6 +1583,9 @@ FIXTURE_SETUP(burst)
 		 * into the queue they are waiting on.
 		 */
 		self->a[i].timeout = test_timeout_scale() > 1 ? 18 : 14;
+		/* a starved receiver answers late: fewer timeouts meanwhile */
+		if (variant->starve)
+			self->a[i].timeout += 2;
 		self->c[i].timeout = self->a[i].timeout;
 		ia.send_cq = self->ea.scq;
 		ia.recv_cq = self->ea.rcq;
@@ -1541,6 +1604,10 @@ FIXTURE_SETUP(burst)
 FIXTURE_TEARDOWN(burst)
 {
 	int i;
+
+	if (variant->starve)
+		sh("ip netns exec " NS_C " sh -c 'echo 0 > /sys/class/net/"
+		   C_IF "/threaded'");
 
 	for (i = 0; i < BURST_QPS; i++) {
 		if (self->a[i].qp)
@@ -1561,9 +1628,10 @@ FIXTURE_TEARDOWN(burst)
 TEST_F(burst, full_ring_loses_nothing)
 {
 	const int n = BURST_QPS * BURST_MSGS;
-	long long pressed = hw_counter(A_DEV, "tx_frames_waits") +
-			    hw_counter(A_DEV, "send_err");
+	long long waits = hw_counter(A_DEV, "tx_frames_waits");
+	long long refused = hw_counter(A_DEV, "send_err");
 	int t = 30000 * test_timeout_scale(), i, m, got;
+	pid_t hog = 0;
 	struct ibv_wc wc[BURST_QPS * BURST_MSGS];
 	bool seen[BURST_QPS * BURST_MSGS] = {};
 
@@ -1583,6 +1651,12 @@ TEST_F(burst, full_ring_loses_nothing)
 
 			ASSERT_EQ(0, ibv_post_recv(self->c[i].qp, &rwr, &bad));
 		}
+	}
+	if (variant->starve) {
+		ASSERT_LT(0, starve_napi_thread());
+		pin_to_cpu(0);
+		hog = hog_cpu1(700 * test_timeout_scale());
+		ASSERT_LT(0, hog);
 	}
 	/* each QP's four SENDs in one post, all QPs one after the other */
 	for (i = 0; i < BURST_QPS; i++) {
@@ -1606,6 +1680,8 @@ TEST_F(burst, full_ring_loses_nothing)
 		ASSERT_EQ(0, ibv_post_send(self->a[i].qp, swr, &bad));
 	}
 
+	if (hog > 0)
+		waitpid(hog, NULL, 0);
 	got = poll_n(self->ea.scq, n, wc, t);
 	ASSERT_EQ(n, got) TH_LOG("%d of %d sends completed%s", got, n,
 				 transport_state());
@@ -1631,10 +1707,15 @@ TEST_F(burst, full_ring_loses_nothing)
 						BURST_LEN, i))
 			TH_LOG("message %d differs", i);
 	}
-	/* how hard it pressed: a receiver faster than the sender, not at all */
-	ksft_print_msg("frame waits and refused sends during the burst: %lld\n",
-		       hw_counter(A_DEV, "tx_frames_waits") +
-		       hw_counter(A_DEV, "send_err") - pressed);
+	waits = hw_counter(A_DEV, "tx_frames_waits") - waits;
+	refused = hw_counter(A_DEV, "send_err") - refused;
+	ksft_print_msg("QPs that waited for the device's frames: %lld, "
+		       "frames the veth refused: %lld\n", waits, refused);
+	if (variant->starve) {
+		/* the ring was full: the QPs waited rather than lose frames */
+		EXPECT_LT(0, waits);
+		EXPECT_EQ(0, refused);
+	}
 }
 
 /* ---- the stock pingpong tools, one end in each namespace --------------- */
