@@ -75,13 +75,13 @@ TEST_F(mod, open_context_holds_module)
 	EXPECT_FALSE(ibdev_exists("rxdpm0"));
 }
 
-/* Twelve rounds (five under the debug kernel) leave nothing behind. */
+/* Twelve rounds (two under the debug kernel) leave nothing behind. */
 TEST_F_TIMEOUT(mod, reload_repeatedly, 600)
 {
 	int i;
 
 	ASSERT_EQ(0, sh("rmmod rxdp"));
-	for (i = 0; i < test_rounds(12, 5); i++) {
+	for (i = 0; i < test_rounds(12, 2); i++) {
 		/* one shell per round: spawning is what is slow in the VM */
 		ASSERT_EQ(0, sh("insmod %s && "
 				"rdma link add rxdpm0 type rxdp netdev rxma && "

@@ -170,6 +170,9 @@ FIXTURE_VARIANT_ADD(trans, err_to_sqd) T(ERR, SQD);
 
 FIXTURE_SETUP(trans)
 {
+	/* UC's table is RC's less RC's own attributes: light runs RC, UD */
+	if (!strcmp(_metadata->name, "uc"))
+		LIGHT_SKIP();
 	ASSERT_EQ(0, testdev_ensure(&tdev));
 	ASSERT_EQ(0, qp_env_open(&self->e, tdev.name));
 }

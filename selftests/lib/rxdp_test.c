@@ -961,6 +961,16 @@ int debugfs_qps(const char *dev, char *out, size_t len)
 	return 0;
 }
 
+bool name_in(const char *name, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
 long debugfs_qp_col(const char *dev, uint32_t qpn, const char *name)
 {
 	static char out[1 << 16];

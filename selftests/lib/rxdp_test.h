@@ -53,6 +53,9 @@ bool test_light(void);
 			SKIP(return, "not in the light run");		\
 	} while (0)
 
+/* Is name one of the n names? (A fixture's setup asks of its test.) */
+bool name_in(const char *name, const char *const *names, size_t n);
+
 /* Does /sys/class/infiniband/<name> exist? */
 bool ibdev_exists(const char *name);
 /* Does the netdev exist in this (the initial) namespace? */
