@@ -1130,25 +1130,13 @@ static int mv_socket(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(4791) };
-	int self_ns = open("/proc/self/ns/net", O_RDONLY);
-	int ns = open("/run/netns/" NS, O_RDONLY), fd = -1;
+	int fd = socket_in_ns(NS, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
 	inet_pton(AF_INET, MV_ADDR, &sa.sin_addr);
-	if (self_ns >= 0 && ns >= 0 && !setns(ns, CLONE_NEWNET)) {
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-		if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			close(fd);
-			fd = -1;
-		}
-		if (setns(self_ns, CLONE_NEWNET)) {
-			close(fd);
-			fd = -1;
-		}
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		fd = -1;
 	}
-	if (ns >= 0)
-		close(ns);
-	if (self_ns >= 0)
-		close(self_ns);
 	return fd;
 }
 

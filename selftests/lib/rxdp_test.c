@@ -240,6 +240,30 @@ bool kmsg_has(const char *needle)
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <sched.h>
+#include <sys/socket.h>
+
+int socket_in_ns(const char *ns, int domain, int type, int proto)
+{
+	int self_ns = open("/proc/self/ns/net", O_RDONLY), fd = -1, there;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	there = open(path, O_RDONLY);
+	if (self_ns >= 0 && there >= 0 && !setns(there, CLONE_NEWNET)) {
+		fd = socket(domain, type, proto);
+		/* back, or the caller's later sockets land there too */
+		if (setns(self_ns, CLONE_NEWNET)) {
+			fprintf(stderr, "# setns back: %s\n", strerror(errno));
+			exit(1);
+		}
+	}
+	if (there >= 0)
+		close(there);
+	if (self_ns >= 0)
+		close(self_ns);
+	return fd;
+}
 
 /* ---- devices for the verbs tests ------------------------------------- */
 
@@ -269,15 +293,29 @@ int testdev_load(void)
 }
 
 /* The sysfs form of the v4-mapped GID of addr. */
+/* The GID of an address: IPv6 as it is, IPv4 v4-mapped.  0 or -1. */
+static int gid_of_addr(const char *addr, uint8_t gid[16])
+{
+	memset(gid, 0, 16);
+	if (inet_pton(AF_INET6, addr, gid) == 1)
+		return 0;
+	gid[10] = 0xff;
+	gid[11] = 0xff;
+	return inet_pton(AF_INET, addr, gid + 12) == 1 ? 0 : -1;
+}
+
 static int gid_sysfs_string(const char *addr, char *out, size_t len)
 {
-	unsigned char a[4];
+	uint8_t g[16];
+	size_t at = 0;
+	int i;
 
-	if (inet_pton(AF_INET, addr, a) != 1)
+	if (gid_of_addr(addr, g))
 		return -1;
-	snprintf(out, len, "0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x",
-		 a[0], a[1], a[2], a[3]);
-	return 0;
+	for (i = 0; i < 16 && at < len; i += 2)
+		at += snprintf(out + at, len - at, "%s%02x%02x", i ? ":" : "",
+			       g[i], g[i + 1]);
+	return at < len ? 0 : -1;
 }
 
 static int read_line(const char *path, char *out, size_t len)
@@ -371,6 +409,27 @@ int testdev_ensure(const struct testdev *d)
 /* ---- a device opened for the verbs tests ---------------------------- */
 
 #define QP_ENV_BUF	(64 * 1024)
+
+int qp_env_use_addr(struct qp_env *e, const char *addr)
+{
+	uint8_t want[16];
+	int i;
+
+	if (gid_of_addr(addr, want))
+		return -1;
+	for (i = 0; i < 16 && i < e->port.gid_tbl_len; i++) {
+		struct ibv_gid_entry g;
+
+		if (ibv_query_gid_ex(e->ctx, 1, i, &g, 0) ||
+		    g.gid_type != IBV_GID_TYPE_ROCE_V2 ||
+		    memcmp(g.gid.raw, want, sizeof(want)))
+			continue;
+		e->gid = g.gid;
+		e->gid_index = i;
+		return 0;
+	}
+	return -1;
+}
 
 int qp_env_open(struct qp_env *e, const char *dev)
 {

@@ -56,6 +56,12 @@ bool test_light(void);
 /* Is name one of the n names? (A fixture's setup asks of its test.) */
 bool name_in(const char *name, const char *const *names, size_t n);
 
+/*
+ * socket(domain, type, proto) made in network namespace ns (a name under
+ * /run/netns), the caller's namespace unchanged.  The fd, or -1.
+ */
+int socket_in_ns(const char *ns, int domain, int type, int proto);
+
 /* Does /sys/class/infiniband/<name> exist? */
 bool ibdev_exists(const char *name);
 /* Does the netdev exist in this (the initial) namespace? */
@@ -178,12 +184,17 @@ struct qp_env {
 	size_t			buf_len;
 	struct ibv_device_attr	dev;
 	struct ibv_port_attr	port;
-	union ibv_gid		gid;	/* the IPv4 RoCEv2 GID */
+	union ibv_gid		gid;	/* an IPv4 RoCEv2 GID, or qp_env_use_addr()'s */
 	int			gid_index;
 };
 
 /* Open the device, allocate PD, CQs and MR, find the GID.  0 or -1. */
 int qp_env_open(struct qp_env *e, const char *dev);
+/*
+ * Use the RoCEv2 GID of addr (IPv6, or IPv4 v4-mapped) instead of the IPv4
+ * one qp_env_open() found.  0, or -1 when the device has no such GID.
+ */
+int qp_env_use_addr(struct qp_env *e, const char *addr);
 /* Destroy what qp_env_open and the test put in e (NULLs skipped). */
 void qp_env_close(struct qp_env *e);
 
