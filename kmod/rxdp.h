@@ -384,6 +384,8 @@ struct rxdp_pkt {
 #define RXDP_MAX_UNACKED_PSNS	128
 /* the window after a timeout; it grows with what is acknowledged */
 #define RXDP_MIN_WINDOW		8
+/* no PSN in flight is further than this from the oldest one */
+#define RXDP_PSN_REACH		BIT(23)
 
 /* rxe_send_wqe.state, as rxdp uses it */
 #define RXDP_WQE_STARTED	1	/* first_psn and last_psn are set */

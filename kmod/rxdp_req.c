@@ -17,8 +17,9 @@
  * a message is cut into packets of the path MTU (a READ is one request),
  * each with the next PSN; UC completes a message once it is sent, RC when
  * the completer hears of it.  No more than req_window PSNs are in
- * flight, no more READs than max_rd_atomic, and a fenced WQE waits for
- * the READs before it.
+ * flight, and never 2^23 with a long message, where their order would be
+ * lost; no more READs than max_rd_atomic, and a fenced WQE waits for the
+ * READs before it.
  */
 #include "rxdp.h"
 #include "rxdp_hdr.h"
@@ -274,13 +275,17 @@ static bool rxdp_req_rc_pick(struct rxdp_qp *qp, struct rxdp_req_pkt *rp,
 	}
 	/* a WQE's PSNs are its own from its first send on */
 	if (!(wqe->state & RXDP_WQE_STARTED)) {
-		if (rc && rxdp_psn_diff(qp->req_fresh_psn, qp->comp_psn) >=
-			  (s32)qp->req_window)
+		u32 n = rxdp_npkts(len, mtu);
+
+		/* its last PSN too must stay within reach of comp_psn */
+		if (rc && (rxdp_psn_diff(qp->req_fresh_psn, qp->comp_psn) >=
+			   (s32)qp->req_window ||
+			   ((qp->req_fresh_psn - qp->comp_psn) & RXDP_PSN_MASK) +
+			   n > RXDP_PSN_REACH))
 			return false;
 		wqe->state = RXDP_WQE_STARTED;
 		wqe->first_psn = qp->req_fresh_psn;
-		wqe->last_psn = rxdp_psn_add(wqe->first_psn,
-					     rxdp_npkts(len, mtu) - 1);
+		wqe->last_psn = rxdp_psn_add(wqe->first_psn, n - 1);
 		qp->req_fresh_psn = rxdp_psn_add(wqe->last_psn, 1);
 	}
 	psn = rxdp_psn_add(wqe->first_psn, qp->req_offset / mtu);
