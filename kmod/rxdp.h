@@ -354,16 +354,25 @@ struct rxdp_rx_pkt {
 };
 
 /*
+ * A received frame: its first piece, and the fragments that follow it in
+ * a multi-buffer XDP frame (the driver's memory, only read).
+ */
+struct rxdp_frame {
+	u8				*data;
+	u32				head;	/* bytes at data */
+	const struct skb_shared_info	*sinfo;	/* NULL: no fragments */
+};
+
+/*
  * A received packet as the transport sees it, handed from the receive
  * queue to the responder or the completer: where its headers and payload
  * are, and what they say that every step needs.
  */
 struct rxdp_pkt {
 	const struct rxdp_rx_info *info;
-	u8			*frame;
-	const u8		*bth;
-	const u8		*payload;
-	u32			paylen;
+	const struct rxdp_frame	*fr;
+	const u8		*bth;		/* in the frame's first piece */
+	u32			paylen;		/* at info->payload_off */
 	u32			psn;
 	u8			opcode;
 };
@@ -592,6 +601,17 @@ void rxdp_rx_drain(struct rxdp_qp *qp);
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info);
 int rxdp_rx_queue(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt);
+const u8 *rxdp_frame_piece(const struct rxdp_frame *fr, u32 off, u32 n,
+			   u32 *len);
+int rxdp_pkt_write_mr(struct rxdp_mr *mr, u64 va, const struct rxdp_pkt *pkt,
+		      u32 off, u32 n);
+
+/* Where payload bytes [off, off + n) of a packet start: see rxdp_frame_piece. */
+static inline const u8 *rxdp_pkt_piece(const struct rxdp_pkt *pkt, u32 off,
+				       u32 n, u32 *len)
+{
+	return rxdp_frame_piece(pkt->fr, pkt->info->payload_off + off, n, len);
+}
 
 /* rxdp_tx.c: frames to the netdev, or to the device itself */
 struct rxdp_tx_pkt {
@@ -630,7 +650,7 @@ enum ib_wc_status rxdp_wqe_copy(struct rxdp_qp *qp,
 
 /* rxdp_resp.c: the responder */
 void rxdp_resp_packet(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
-		      u8 *frame, u32 gen);
+		      const struct rxdp_frame *fr, u32 gen);
 void rxdp_resp_batch_end(struct rxdp_qp *qp);
 void rxdp_resp_reset(struct rxdp_qp *qp);
 bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen);
@@ -644,7 +664,8 @@ bool rxdp_wqe_is_rd_atomic(const struct rxe_send_wqe *wqe);
 u32 rxdp_qp_mtu(const struct rxdp_qp *qp);
 
 /* rxdp_icrc.c: the RoCEv2 invariant CRC */
-bool rxdp_icrc_ok(const u8 *frame, u32 len, const struct rxdp_rx_info *info);
+bool rxdp_icrc_ok(const struct rxdp_frame *fr, u32 len,
+		  const struct rxdp_rx_info *info);
 int rxdp_icrc_calc(const u8 *frame, u32 l3_off, u32 bth_off, u32 icrc_off,
 		   bool ipv6, u32 *icrc);
 void rxdp_icrc_init(void);

@@ -321,6 +321,7 @@ static int rxdp_comp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 	bool last = op == IB_OPCODE_RDMA_READ_RESPONSE_LAST ||
 		    op == IB_OPCODE_RDMA_READ_RESPONSE_ONLY;
 	struct rxe_send_wqe *wqe;
+	u32 at, k;
 	u64 off;
 
 	if (!rxdp_comp_psn_outstanding(qp, psn))
@@ -351,10 +352,16 @@ static int rxdp_comp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 	    off + pkt->paylen > wqe->dma.length ||
 	    (last && off + pkt->paylen != wqe->dma.length))
 		return 0;
-	if (rxdp_wqe_copy(qp, wqe, off, (u8 *)pkt->payload, pkt->paylen,
-			  true) != IB_WC_SUCCESS) {
-		rxdp_comp_first(qp, IB_WC_LOC_PROT_ERR);
-		return -1;
+	for (at = 0; at < pkt->paylen; at += k) {
+		const u8 *p = rxdp_pkt_piece(pkt, at, pkt->paylen - at, &k);
+
+		if (!p)
+			return 0;
+		if (rxdp_wqe_copy(qp, wqe, off + at, (u8 *)p, k, true) !=
+		    IB_WC_SUCCESS) {
+			rxdp_comp_first(qp, IB_WC_LOC_PROT_ERR);
+			return -1;
+		}
 	}
 	if (last)
 		rxdp_comp_first(qp, IB_WC_SUCCESS);

@@ -33,25 +33,42 @@
 static struct crypto_shash *rxdp_crc32_tfm;
 
 /*
- * The CRC-32 of a, then b, from all ones and not inverted: through the
- * crypto API's crc32 (seeded with all ones) unless lib is asked for.
+ * The CRC-32 of hdr, then of bytes [off, end) of the frame, from all ones
+ * and not inverted: through the crypto API's crc32 (seeded with all ones)
+ * unless lib is asked for.  Return: false for a range past the frame.
  */
-static u32 rxdp_crc32(const u8 *a, u32 alen, const u8 *b, u32 blen, bool lib)
+static bool rxdp_crc32(const u8 *hdr, u32 hlen, const struct rxdp_frame *fr,
+		       u32 off, u32 end, bool lib, u32 *crc)
 {
-	struct crypto_shash *tfm = READ_ONCE(rxdp_crc32_tfm);
+	struct crypto_shash *tfm = lib ? NULL : READ_ONCE(rxdp_crc32_tfm);
+	SHASH_DESC_ON_STACK(desc, tfm);
+	const u8 *p;
+	__le32 out;
+	u32 k;
 
-	if (tfm && !lib) {
-		SHASH_DESC_ON_STACK(desc, tfm);
-		__le32 out;
-
+	if (tfm) {
 		desc->tfm = tfm;
-		if (!crypto_shash_init(desc) &&
-		    !crypto_shash_update(desc, a, alen) &&
-		    !crypto_shash_update(desc, b, blen) &&
-		    !crypto_shash_final(desc, (u8 *)&out))
-			return le32_to_cpu(out);
+		if (crypto_shash_init(desc) ||
+		    crypto_shash_update(desc, hdr, hlen))
+			tfm = NULL;
 	}
-	return crc32_le(crc32_le(~0u, a, alen), b, blen);
+	if (!tfm)
+		*crc = crc32_le(~0u, hdr, hlen);
+	for (; off < end; off += k) {
+		p = rxdp_frame_piece(fr, off, end - off, &k);
+		if (!p)
+			return false;
+		if (!tfm)
+			*crc = crc32_le(*crc, p, k);
+		else if (crypto_shash_update(desc, p, k))
+			return false;
+	}
+	if (tfm) {
+		if (crypto_shash_final(desc, (u8 *)&out))
+			return false;
+		*crc = le32_to_cpu(out);
+	}
+	return true;
 }
 
 /* Copy the IP, UDP and BTH headers with the variant fields set to ones. */
@@ -78,9 +95,10 @@ static int rxdp_icrc_headers(u8 *dst, const u8 *l3, u32 ip_hlen, bool ipv6)
 	return 0;
 }
 
-/* rxdp_icrc_calc(), through lib crc32_le() if lib. */
-static int rxdp_icrc_calc_with(const u8 *frame, u32 l3_off, u32 bth_off,
-			       u32 icrc_off, bool ipv6, u32 *icrc, bool lib)
+/* rxdp_icrc_calc() of a frame in pieces, through lib crc32_le() if lib. */
+static int rxdp_icrc_calc_with(const struct rxdp_frame *fr, u32 l3_off,
+			       u32 bth_off, u32 icrc_off, bool ipv6, u32 *icrc,
+			       bool lib)
 {
 	u8 hdr[RXDP_ICRC_ONES + RXDP_IPV4_MAX_HLEN + sizeof(struct udphdr) +
 	       IB_BTH_BYTES];
@@ -90,16 +108,16 @@ static int rxdp_icrc_calc_with(const u8 *frame, u32 l3_off, u32 bth_off,
 		return -EINVAL;
 	ip_hlen = bth_off - l3_off - sizeof(struct udphdr);
 	rest_off = bth_off + IB_BTH_BYTES;
-	if (icrc_off < rest_off)
+	/* the headers are in the frame's first piece */
+	if (icrc_off < rest_off || rest_off > fr->head)
 		return -EINVAL;
 	memset(hdr, 0xff, RXDP_ICRC_ONES);
-	if (rxdp_icrc_headers(hdr + RXDP_ICRC_ONES, frame + l3_off, ip_hlen,
+	if (rxdp_icrc_headers(hdr + RXDP_ICRC_ONES, fr->data + l3_off, ip_hlen,
 			      ipv6))
 		return -EINVAL;
-
-	crc = rxdp_crc32(hdr, RXDP_ICRC_ONES + ip_hlen + sizeof(struct udphdr) +
-			 IB_BTH_BYTES, frame + rest_off, icrc_off - rest_off,
-			 lib);
+	if (!rxdp_crc32(hdr, RXDP_ICRC_ONES + ip_hlen + sizeof(struct udphdr) +
+			IB_BTH_BYTES, fr, rest_off, icrc_off, lib, &crc))
+		return -EINVAL;
 	*icrc = ~crc;
 	return 0;
 }
@@ -119,28 +137,41 @@ static int rxdp_icrc_calc_with(const u8 *frame, u32 l3_off, u32 bth_off,
 int rxdp_icrc_calc(const u8 *frame, u32 l3_off, u32 bth_off, u32 icrc_off,
 		   bool ipv6, u32 *icrc)
 {
-	return rxdp_icrc_calc_with(frame, l3_off, bth_off, icrc_off, ipv6,
-				   icrc, false);
+	const struct rxdp_frame fr = { .data = (u8 *)frame, .head = icrc_off };
+
+	return rxdp_icrc_calc_with(&fr, l3_off, bth_off, icrc_off, ipv6, icrc,
+				   false);
 }
 
 /**
  * rxdp_icrc_ok - does the packet carry the right ICRC?
- * @frame: the whole frame
+ * @fr: the whole frame, its headers through the BTH in its first piece
  * @len: its length
  * @info: where its headers are, as XDP found them
  *
  * Context: any; does not sleep.
  */
-bool rxdp_icrc_ok(const u8 *frame, u32 len, const struct rxdp_rx_info *info)
+bool rxdp_icrc_ok(const struct rxdp_frame *fr, u32 len,
+		  const struct rxdp_rx_info *info)
 {
 	u32 icrc_off = info->payload_off + info->payload_len + info->pad;
-	u32 icrc;
+	u32 icrc, k, i;
+	u8 got[IB_ICRC_BYTES];
 
 	if (icrc_off + IB_ICRC_BYTES > len ||
-	    rxdp_icrc_calc(frame, info->l3_off, info->bth_off, icrc_off,
-			   info->flags & RXDP_RX_F_IPV6, &icrc))
+	    rxdp_icrc_calc_with(fr, info->l3_off, info->bth_off, icrc_off,
+				info->flags & RXDP_RX_F_IPV6, &icrc, false))
 		return false;
-	return icrc == get_unaligned_le32(frame + icrc_off);
+	/* the ICRC itself may straddle two pieces */
+	for (i = 0; i < IB_ICRC_BYTES; i += k) {
+		const u8 *p = rxdp_frame_piece(fr, icrc_off + i,
+					       IB_ICRC_BYTES - i, &k);
+
+		if (!p)
+			return false;
+		memcpy(got + i, p, k);
+	}
+	return icrc == get_unaligned_le32(got);
 }
 
 /*
@@ -152,7 +183,10 @@ void rxdp_icrc_init(void)
 {
 	struct crypto_shash *tfm = crypto_alloc_shash("crc32", 0, 0);
 	static const u8 probe[] = "rxdp: one CRC both ways, the same";
+	const struct rxdp_frame fr = { .data = (u8 *)probe,
+				       .head = sizeof(probe) };
 	__le32 seed = cpu_to_le32(~0u);
+	u32 crc, lib;
 
 	if (IS_ERR(tfm)) {
 		pr_info("rxdp: no crc32 in the crypto API (%ld): ICRC by crc32_le\n",
@@ -165,8 +199,9 @@ void rxdp_icrc_init(void)
 		return;
 	}
 	rxdp_crc32_tfm = tfm;
-	if (rxdp_crc32(probe, 8, probe + 8, sizeof(probe) - 8, false) !=
-	    rxdp_crc32(probe, 8, probe + 8, sizeof(probe) - 8, true)) {
+	if (!rxdp_crc32(probe, 8, &fr, 8, sizeof(probe), false, &crc) ||
+	    !rxdp_crc32(probe, 8, &fr, 8, sizeof(probe), true, &lib) ||
+	    crc != lib) {
 		rxdp_crc32_tfm = NULL;
 		pr_warn("rxdp: %s disagrees with crc32_le: ICRC by crc32_le\n",
 			crypto_shash_driver_name(tfm));
@@ -188,11 +223,13 @@ static u64 rxdp_icrc_time(const u8 *frame, u32 len, bool lib)
 {
 	u32 icrc_off = ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr) +
 		       IB_BTH_BYTES + len;
-	u64 t0 = ktime_get_ns();
 	u32 icrc, i;
 
+	const struct rxdp_frame fr = { .data = (u8 *)frame, .head = icrc_off };
+	u64 t0 = ktime_get_ns();
+
 	for (i = 0; i < RXDP_ICRC_BENCH_ROUNDS; i++)
-		rxdp_icrc_calc_with(frame, ETH_HLEN, ETH_HLEN +
+		rxdp_icrc_calc_with(&fr, ETH_HLEN, ETH_HLEN +
 				    sizeof(struct iphdr) +
 				    sizeof(struct udphdr), icrc_off, false,
 				    &icrc, lib);

@@ -38,11 +38,11 @@ enum {
 	RXDP_RECV_NOT_READY = -3,
 };
 
-/* A UD message: the GRH the responder made, then the payload. */
+/* A UD message: the GRH the responder made, then the packet's payload. */
 struct rxdp_ud_msg {
-	const u8	*grh;
-	const u8	*payload;
-	u32		len;		/* both */
+	const u8		*grh;
+	const struct rxdp_pkt	*pkt;
+	u32			len;		/* both */
 };
 
 /* Write bytes [off, off + n) of the message to the MR at addr. */
@@ -59,8 +59,9 @@ static void rxdp_ud_msg_write(struct rxdp_mr *mr, u64 addr,
 		off += k;
 		n -= k;
 	}
+	/* within the payload: the message's length is the packet's */
 	if (n)
-		rxdp_mr_write(mr, addr, m->payload + (off - glen), n);
+		rxdp_pkt_write_mr(mr, addr, m->pkt, off - glen, n);
 }
 
 /*
@@ -181,10 +182,10 @@ static int rxdp_recv_message(struct rxdp_qp *qp, const struct rxdp_ud_msg *m,
 }
 
 /* A UD or GSI QP receives a datagram.  Return: it landed in a WQE. */
-static bool rxdp_resp_ud(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
-			 const u8 *frame)
+static bool rxdp_resp_ud(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 {
-	const u8 *bth = frame + info->bth_off;
+	const struct rxdp_rx_info *info = pkt->info;
+	const u8 *frame = pkt->fr->data, *bth = pkt->bth;
 	const u8 *deth = bth + IB_BTH_BYTES;
 	union rdma_network_hdr grh = {};
 	struct ib_wc wc = {
@@ -229,8 +230,8 @@ static bool rxdp_resp_ud(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
 		wc.network_hdr_type = RDMA_NETWORK_IPV4;
 	}
 	/* the message is the GRH and the payload; the frame stays as it is */
-	m.payload = frame + info->payload_off;
-	m.len = sizeof(grh) + info->payload_len;
+	m.pkt = pkt;
+	m.len = sizeof(grh) + pkt->paylen;
 	wc.byte_len = m.len;
 
 	return rxdp_recv_message(qp, &m, &wc,
@@ -248,8 +249,9 @@ static bool rxdp_resp_is_answer(u8 opcode)
  * rxdp_resp_packet - act on one packet for a QP
  * @qp: the QP
  * @info: where the packet's headers are, in memory nothing else writes
- * @frame: the packet, its ICRC checked: the XDP frame itself, or the copy
- *	on the QP's receive queue; it is only read
+ * @fr: the packet, its ICRC checked: the XDP frame itself, or the copy
+ *	on the QP's receive queue; it is only read.  Its headers through
+ *	the extension headers are in its first piece.
  * @gen: the QP's rx_gen when the packet came
  *
  * What XDP found is checked again where the module relies on it: the
@@ -258,9 +260,9 @@ static bool rxdp_resp_is_answer(u8 opcode)
  * Context: softirq, the QP's rx_lock held.
  */
 void rxdp_resp_packet(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
-		      u8 *frame, u32 gen)
+		      const struct rxdp_frame *fr, u32 gen)
 {
-	u8 *bth = frame + info->bth_off;
+	const u8 *bth = fr->data + info->bth_off;
 	const struct rxdp_opcode_info *oi;
 	struct rxdp_pkt pkt;
 	bool used = false;
@@ -270,7 +272,7 @@ void rxdp_resp_packet(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
 	 * RESET from now on sets the state that the receive paths check,
 	 * and its drain waits for this work before the QP can be used again.
 	 */
-	if (gen != READ_ONCE(qp->rx_gen))
+	if (gen != READ_ONCE(qp->rx_gen) || info->payload_off > fr->head)
 		goto drop;
 	pkt.opcode = rxdp_bth_opcode(bth);
 	oi = &rxdp_opcodes[pkt.opcode];
@@ -280,16 +282,15 @@ void rxdp_resp_packet(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
 	    rxdp_bth_qpn(bth) != qp->ibqp.qp_num)
 		goto drop;
 	pkt.info = info;
-	pkt.frame = frame;
+	pkt.fr = fr;
 	pkt.bth = bth;
-	pkt.payload = frame + info->payload_off;
 	pkt.paylen = info->payload_len;
 	pkt.psn = rxdp_bth_psn(bth);
 
 	switch (qp->ibqp.qp_type) {
 	case IB_QPT_UD:
 	case IB_QPT_GSI:
-		used = rxdp_resp_ud(qp, info, frame);
+		used = rxdp_resp_ud(qp, &pkt);
 		break;
 	case IB_QPT_RC:
 		if (rxdp_resp_is_answer(pkt.opcode)) {

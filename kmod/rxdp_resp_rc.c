@@ -240,11 +240,12 @@ out:
 
 /* Write len bytes at offset off of the held receive WQE's buffers. */
 static enum ib_wc_status rxdp_resp_fill(struct rxdp_qp *qp, u32 off,
-					const u8 *src, u32 len)
+					const struct rxdp_pkt *pkt)
 {
 	const struct rxe_recv_wqe *wqe = qp->resp_wqe;
 	struct ib_pd *pd = qp->srq ? qp->srq->ibsrq.pd : qp->ibqp.pd;
-	u32 i;
+	u32 i, len = pkt->paylen, at = 0;
+	int err;
 
 	if ((u64)off + len > wqe->dma.length)
 		return IB_WC_LOC_LEN_ERR;
@@ -262,9 +263,11 @@ static enum ib_wc_status rxdp_resp_fill(struct rxdp_qp *qp, u32 off,
 				 IB_ACCESS_LOCAL_WRITE);
 		if (!mr)
 			return IB_WC_LOC_PROT_ERR;
-		rxdp_mr_write(mr, sge->addr + off, src, n);
+		err = rxdp_pkt_write_mr(mr, sge->addr + off, pkt, at, n);
 		rxdp_mr_put(mr);
-		src += n;
+		if (err)
+			return IB_WC_LOC_LEN_ERR;
+		at += n;
 		len -= n;
 		off = 0;
 	}
@@ -508,8 +511,7 @@ static u8 rxdp_resp_send(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 	}
 	if (!qp->resp_wqe_held)
 		return RXDP_AETH_NAK_INV;
-	status = rxdp_resp_fill(qp, qp->resp_recv_off, pkt->payload,
-				pkt->paylen);
+	status = rxdp_resp_fill(qp, qp->resp_recv_off, pkt);
 	if (status != IB_WC_SUCCESS) {
 		rxdp_resp_fail(qp, gen, status == IB_WC_LOC_LEN_ERR ?
 			       RXDP_AETH_NAK_INV : RXDP_AETH_NAK_OP, status);
@@ -588,13 +590,17 @@ static u8 rxdp_resp_write(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 		}
 	}
 	if (pkt->paylen) {
+		int bad;
+
 		mr = rxdp_resp_mr(qp, qp->resp_write.rkey, qp->resp_write.va,
 				  pkt->paylen, IB_ACCESS_REMOTE_WRITE);
 		if (!mr)
 			return RXDP_AETH_NAK_ACCESS;
-		rxdp_mr_write(mr, qp->resp_write.va, pkt->payload,
-			      pkt->paylen);
+		bad = rxdp_pkt_write_mr(mr, qp->resp_write.va, pkt, 0,
+					pkt->paylen);
 		rxdp_mr_put(mr);
+		if (bad)
+			return RXDP_AETH_NAK_INV;
 		qp->resp_write.va += pkt->paylen;
 		qp->resp_write.resid -= pkt->paylen;
 	}

@@ -9,11 +9,16 @@
  * allocated.  What must wait for the batch (the coalesced ACK, the QP
  * entry's counters) is left to the QP's receive work.
  *
+ * A frame in fragments (a multi-buffer frame: jumbo frames, or veth's
+ * page-sized buffers) takes the fast path too, its headers in the first
+ * piece; the payload is read piece by piece (rxdp_frame_piece()).
+ *
  * Otherwise (the responder busy on another CPU, packets queued, a READ
- * being served, or a frame in fragments) the packet is copied onto the
- * QP's receive queue, bounded: a full queue refuses it (the XDP program
- * counts it) and the sender's retransmission recovers it.  The receive
- * work, a BH work item, hands the queue to the responder in order.
+ * being served, or headers past the first piece) the packet is copied
+ * onto the QP's receive queue, bounded: a full queue refuses it (the XDP
+ * program counts it) and the sender's retransmission recovers it.  The
+ * receive work, a BH work item, hands the queue to the responder in
+ * order.
  */
 #include <linux/ipv6.h>
 #include <linux/ptr_ring.h>
@@ -35,9 +40,9 @@ static u32 rxdp_rx_tp_len(const struct rxdp_rx_info *info)
 
 /* The responder takes a packet.  Context: rx_lock held. */
 static void rxdp_rx_deliver(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
-			    u8 *frame, u32 gen)
+			    const struct rxdp_frame *fr, u32 gen)
 {
-	rxdp_resp_packet(qp, info, frame, gen);
+	rxdp_resp_packet(qp, info, fr, gen);
 	atomic64_add(rxdp_rx_tp_len(info), &qp->rx_bytes);
 	atomic64_inc(&qp->rx_consumed);
 }
@@ -52,7 +57,9 @@ static void rxdp_rx_work(struct work_struct *work)
 	/* no packet while a READ is served: its release lets them go on */
 	while (budget && !smp_load_acquire(&qp->resp_read_pending) &&
 	       (pkt = ptr_ring_consume(&qp->rx_ring))) {
-		rxdp_rx_deliver(qp, &pkt->info, pkt->data, pkt->gen);
+		const struct rxdp_frame fr = { pkt->data, pkt->len };
+
+		rxdp_rx_deliver(qp, &pkt->info, &fr, pkt->gen);
 		kfree(pkt);
 		budget--;
 	}
@@ -139,23 +146,79 @@ static u32 rxdp_rx_check(const struct rxdp_rx_info *info, u32 len)
 	return end;
 }
 
-/* Copy the first len bytes of the frame, fragments included, to dst. */
-static void rxdp_rx_copy(u8 *dst, struct xdp_buff *xdp, u32 len)
+/**
+ * rxdp_frame_piece - where a run of a frame's bytes is
+ * @fr: the frame
+ * @off: the run's first byte
+ * @n: its length
+ * @len: how many of its bytes from @off on are contiguous there (at most @n)
+ *
+ * Context: any.
+ * Return: their address, or NULL (*len 0) for @off past the frame's end.
+ */
+const u8 *rxdp_frame_piece(const struct rxdp_frame *fr, u32 off, u32 n,
+			   u32 *len)
 {
-	u32 n = min_t(u32, len, xdp->data_end - xdp->data), i;
-	struct skb_shared_info *sinfo;
+	u32 i, nr = fr->sinfo ? min_t(u32, fr->sinfo->nr_frags,
+				      MAX_SKB_FRAGS) : 0;
 
-	memcpy(dst, xdp->data, n);
-	if (n == len)
-		return;
-	/* a jumbo frame's payload continues in fragments */
-	sinfo = xdp_get_shared_info_from_buff(xdp);
-	for (i = 0; i < sinfo->nr_frags && n < len; i++) {
-		const skb_frag_t *frag = &sinfo->frags[i];
-		u32 k = min_t(u32, len - n, skb_frag_size(frag));
+	if (off < fr->head) {
+		*len = min(n, fr->head - off);
+		return fr->data + off;
+	}
+	off -= fr->head;
+	for (i = 0; i < nr; i++) {
+		const skb_frag_t *frag = &fr->sinfo->frags[i];
+		u32 size = skb_frag_size(frag);
 
-		memcpy(dst + n, skb_frag_address(frag), k);
-		n += k;
+		if (off < size) {
+			*len = min(n, size - off);
+			return (const u8 *)skb_frag_address(frag) + off;
+		}
+		off -= size;
+	}
+	*len = 0;
+	return NULL;
+}
+
+/**
+ * rxdp_pkt_write_mr - write payload bytes of a packet to memory of an MR
+ * @mr: the MR, checked for [@va, @va + @n)
+ * @va: where
+ * @pkt: the packet
+ * @off: the first payload byte
+ * @n: how many
+ *
+ * Return: 0, or -EINVAL for bytes past the frame (none written then).
+ */
+int rxdp_pkt_write_mr(struct rxdp_mr *mr, u64 va, const struct rxdp_pkt *pkt,
+		      u32 off, u32 n)
+{
+	u32 at, k;
+
+	if ((u64)off + n > pkt->paylen)
+		return -EINVAL;
+	for (at = 0; at < n; at += k) {
+		const u8 *p = rxdp_pkt_piece(pkt, off + at, n - at, &k);
+
+		if (!p)
+			return -EINVAL;
+		rxdp_mr_write(mr, va + at, p, k);
+	}
+	return 0;
+}
+
+/* Copy the first len bytes of the frame, fragments included, to dst. */
+static void rxdp_rx_copy(u8 *dst, const struct rxdp_frame *fr, u32 len)
+{
+	u32 n, k;
+
+	for (n = 0; n < len; n += k) {
+		const u8 *p = rxdp_frame_piece(fr, n, len - n, &k);
+
+		if (!p)
+			break;	/* rxdp_rx_check() saw len bytes */
+		memcpy(dst + n, p, k);
 	}
 }
 
@@ -205,7 +268,7 @@ static bool rxdp_rx_nothing_ahead(struct rxdp_qp *qp)
  * this one.  Return: 0, -EINVAL when the QP does not receive, -EAGAIN
  * when the packet must be queued.
  */
-static int rxdp_rx_now(struct rxdp_qp *qp, u8 *frame,
+static int rxdp_rx_now(struct rxdp_qp *qp, const struct rxdp_frame *fr,
 		       const struct rxdp_rx_info *info)
 {
 	int err = -EAGAIN;
@@ -222,7 +285,7 @@ static int rxdp_rx_now(struct rxdp_qp *qp, u8 *frame,
 		err = -EINVAL;
 	} else if (rxdp_rx_nothing_ahead(qp)) {
 		atomic64_inc(&qp->rx_packets);
-		rxdp_rx_deliver(qp, info, frame, gen);
+		rxdp_rx_deliver(qp, info, fr, gen);
 		/*
 		 * The batch's ACK and counters, once this CPU's packets are
 		 * done; queued under the lock, so that a RESET's drain
@@ -256,17 +319,23 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 {
 	u32 len = rxdp_rx_check(info, xdp_get_buff_len(xdp));
 	bool check = info->flags & RXDP_RX_F_ICRC_CHECK;
+	struct rxdp_frame fr = {
+		.data = xdp->data,
+		.head = min_t(u32, len, xdp->data_end - xdp->data),
+		.sinfo = xdp_buff_has_frags(xdp) ?
+			 xdp_get_shared_info_from_buff(xdp) : NULL,
+	};
 	struct rxdp_rx_pkt *pkt;
 	int err;
 
 	if (!len)
 		return -EINVAL;
-	/* a frame in one piece is checked, and taken, where it is */
-	if (len <= xdp->data_end - xdp->data) {
-		if (check && !rxdp_icrc_ok(xdp->data, len, info))
+	/* checked, and taken, where it is: its headers in the first piece */
+	if (info->payload_off <= fr.head) {
+		if (check && !rxdp_icrc_ok(&fr, len, info))
 			return -EBADMSG;
 		check = false;
-		err = rxdp_rx_now(qp, xdp->data, info);
+		err = rxdp_rx_now(qp, &fr, info);
 		if (err != -EAGAIN)
 			return err;
 	}
@@ -281,8 +350,9 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		return -ENOMEM;
 	pkt->info = *info;
 	pkt->len = len;
-	rxdp_rx_copy(pkt->data, xdp, len);
-	if (check && !rxdp_icrc_ok(pkt->data, len, info)) {
+	rxdp_rx_copy(pkt->data, &fr, len);
+	if (check && !rxdp_icrc_ok(&(const struct rxdp_frame){ pkt->data, len },
+				   len, info)) {
 		kfree(pkt);
 		return -EBADMSG;
 	}
