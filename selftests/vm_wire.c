@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "roce_frame.h"
 #include "rxdp_test.h"
 
 #define RXE_IF		"rxw0a"
@@ -1661,6 +1662,452 @@ TEST_F(lossy, every_message_once_in_order)
 		EXPECT_LT(dups, hw_counter(C_DEV, "duplicate_request"));
 }
 
+
+/* ---- forged packets on a live connection ---------------------------- */
+
+/*
+ * Anyone on the link can send RoCE frames that name a QP: forged
+ * requests to the responder, forged answers to the completer, with good
+ * ICRCs, any opcode, PSNs around the expected one, extension headers true
+ * or garbage, and lengths to match or not.  They may disturb the
+ * connection (the protocol has no authentication), but never write
+ * outside what a key allows (an MR without remote write, memory in no
+ * MR, past a READ's buffer), never crash, and never leave a QP that hangs
+ * its user: a SEND afterwards completes, in success or in error.
+ */
+FIXTURE(forged) {
+	struct rc_end a, c;	/* a on rxw1a, c on rxw1b */
+	uint8_t *ro;		/* c's, in an MR without remote write */
+	struct ibv_mr *ro_mr;
+	uint8_t *plain;		/* c's, in no MR */
+};
+
+#define FORGED_BUF	65536
+
+FIXTURE_SETUP(forged)
+{
+	ASSERT_EQ(0, env_up());
+	ASSERT_EQ(0, rc_open(&self->a, A_DEV, IBV_QPT_RC));
+	ASSERT_EQ(0, rc_open(&self->c, C_DEV, IBV_QPT_RC));
+	ASSERT_EQ(0, rc_connect(&self->a, &self->c, 0x100, 0x200,
+				IBV_MTU_1024));
+	self->ro = aligned_alloc(4096, FORGED_BUF);
+	self->plain = aligned_alloc(4096, FORGED_BUF);
+	ASSERT_NE(NULL, self->ro);
+	ASSERT_NE(NULL, self->plain);
+	fill(self->ro, FORGED_BUF, 31);
+	fill(self->plain, FORGED_BUF, 32);
+	self->ro_mr = ibv_reg_mr(self->c.e.pd, self->ro, FORGED_BUF,
+				 IBV_ACCESS_LOCAL_WRITE |
+				 IBV_ACCESS_REMOTE_READ);
+	ASSERT_NE(NULL, self->ro_mr);
+}
+
+FIXTURE_TEARDOWN(forged)
+{
+	rc_close(&self->a);
+	if (self->ro_mr)
+		ibv_dereg_mr(self->ro_mr);
+	rc_close(&self->c);
+	free(self->ro);
+	free(self->plain);
+}
+
+/* A socket that sends frames out of ifname in namespace ns, or -1. */
+static int inject_socket(const char *ns, const char *ifname,
+			 struct sockaddr_ll *sll)
+{
+	char idx[32] = "";
+
+	memset(sll, 0, sizeof(*sll));
+	sll->sll_family = AF_PACKET;
+	sll->sll_halen = 6;
+	sh_out(idx, sizeof(idx), "ip netns exec %s cat "
+	       "/sys/class/net/%s/ifindex", ns, ifname);
+	sll->sll_ifindex = atoi(idx);
+	return sll->sll_ifindex > 0 ?
+	       socket_in_ns(ns, AF_PACKET, SOCK_RAW, 0) : -1;
+}
+
+static int mac_in_ns(const char *ns, const char *ifname, uint8_t mac[6])
+{
+	char out[64];
+
+	if (sh_out(out, sizeof(out), "ip netns exec %s cat "
+		   "/sys/class/net/%s/address", ns, ifname))
+		return -1;
+	return sscanf(out, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
+		      &mac[2], &mac[3], &mac[4], &mac[5]) == 6 ? 0 : -1;
+}
+
+/* RETH or AtomicETH: an address in one of c's buffers, or anywhere. */
+static void forge_target(FIXTURE_DATA(forged) *self, uint8_t *ext,
+			 uint32_t r)
+{
+	uint8_t *bufs[] = { self->c.buf, self->ro, self->plain };
+	uint32_t keys[] = { self->c.mr->rkey, self->ro_mr->rkey, r * 2654435761u };
+	uint64_t va = (uintptr_t)bufs[r % 3] + (r >> 4) % (FORGED_BUF + 8192);
+	uint32_t lens[] = { r % 2048, FORGED_BUF, 0x80000000u, r };
+
+	if (r & 64)
+		va = (uint64_t)r << 32 | (r * 40503u);
+	roce_put32(ext, va >> 32);
+	roce_put32(ext + 4, (uint32_t)va);
+	roce_put32(ext + 8, keys[(r >> 2) % 3]);
+	roce_put32(ext + 12, lens[(r >> 8) % 4]);
+}
+
+/* Send one forged frame; ASSERTs. */
+static void forge_send(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(forged) *self, bool answers,
+		       struct roce_send *u)
+{
+	static uint8_t f[ROCE_FRAME_MAX];
+	const char *ns = answers ? NS_C : NS_A;
+	const char *ifname = answers ? C_IF : A_IF;
+	struct sockaddr_ll sll;
+	size_t len;
+	int fd = inject_socket(ns, ifname, &sll);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mac_in_ns(ns, ifname, u->smac));
+	ASSERT_EQ(0, mac_in_ns(answers ? NS_A : NS_C, answers ? A_IF : C_IF,
+			       u->dmac));
+	memcpy(sll.sll_addr, u->dmac, 6);
+	u->saddr = ntohl(inet_addr(answers ? C_ADDR : A_ADDR));
+	u->daddr = ntohl(inet_addr(answers ? A_ADDR : C_ADDR));
+	u->dqpn = answers ? self->a.qp->qp_num : self->c.qp->qp_num;
+	u->forge = true;
+	len = roce_send_frame(f, u);
+	ASSERT_NE(0, len);
+	EXPECT_EQ((ssize_t)len, sendto(fd, f, len, 0, (struct sockaddr *)&sll,
+				       sizeof(sll)));
+	close(fd);
+}
+
+/* Both QPs through RESET and connected again: c expects PSN 0x100. */
+static int forged_reconnect(FIXTURE_DATA(forged) *self)
+{
+	struct ibv_qp_attr at = { .qp_state = IBV_QPS_RESET };
+
+	if (ibv_modify_qp(self->a.qp, &at, IBV_QP_STATE) ||
+	    ibv_modify_qp(self->c.qp, &at, IBV_QP_STATE))
+		return -1;
+	return rc_connect(&self->a, &self->c, 0x100, 0x200, IBV_MTU_1024);
+}
+
+/* The requests a key does not allow: each one leaves c's memory alone. */
+struct forged_req {
+	const char *what;
+	uint8_t opcode;
+	int target;		/* 0 c.buf, 1 ro, 2 plain */
+	uint32_t off;		/* into it */
+	bool at_end;		/* off: 32 bytes before c.buf's MR ends */
+	int key;		/* 0 c's, 1 ro's, 2 none of them */
+	uint32_t reth_len, paylen;
+	bool lands;		/* a key allows it: the control */
+};
+
+static const struct forged_req forged_reqs[] = {
+	{ .what = "WRITE through an MR without remote write", .opcode = 0x0a,
+	  .target = 1, .key = 1, .reth_len = 64, .paylen = 64 },
+	{ .what = "WRITE outside any MR, with c's key", .opcode = 0x0a,
+	  .target = 2, .reth_len = 64, .paylen = 64 },
+	{ .what = "WRITE across the MR's end", .opcode = 0x0a, .at_end = true,
+	  .reth_len = 64, .paylen = 64 },
+	{ .what = "WRITE with nobody's key", .opcode = 0x0a, .off = 4096,
+	  .key = 2, .reth_len = 64, .paylen = 64 },
+	{ .what = "FETCH_ADD through an MR without remote atomics",
+	  .opcode = 0x14, .target = 1, .off = 64, .key = 1 },
+	{ .what = "CMP_SWP at an address not 8-aligned", .opcode = 0x13,
+	  .off = 4099 },
+	{ .what = "WRITE_FIRST with more payload than its RETH says",
+	  .opcode = 0x06, .off = 8192, .reth_len = 64, .paylen = 1024 },
+	{ .what = "SEND longer than the receive posted", .opcode = 0x04,
+	  .paylen = 200 },
+	{ .what = "a WRITE the key allows", .opcode = 0x0a, .off = 12288,
+	  .reth_len = 64, .paylen = 64, .lands = true },
+};
+
+#define FORGED_WINDOW	16384	/* of c.buf, around the target, checked */
+
+TEST_F_TIMEOUT(forged, requests_only_where_keys_allow, 180)
+{
+	static uint8_t pay[1024], ext[28];
+	struct roce_send u = { .payload = pay, .ext = ext, .psn = 0x100 };
+	size_t i;
+
+	memset(pay, 0x5a, sizeof(pay));
+	for (i = 0; i < ARRAY_SIZE(forged_reqs); i++) {
+		const struct forged_req *q = &forged_reqs[i];
+		uint8_t *bufs[] = { self->c.buf, self->ro, self->plain };
+		uint32_t keys[] = { self->c.mr->rkey, self->ro_mr->rkey,
+				    self->c.mr->rkey ^ 0x5a5a5a00u };
+		uint32_t off = q->at_end ? BIG_BUF - 32 : q->off;
+		uint8_t *at = bufs[q->target] + off, *win;
+		uint64_t va = (uintptr_t)at;
+		uint32_t seed = 40 + i, wlen, from, k;
+
+		/* what is checked: ro or plain whole, or c.buf near off */
+		if (q->target) {
+			win = bufs[q->target];
+			wlen = FORGED_BUF;
+			seed = q->target == 1 ? 31 : 32;
+		} else {
+			win = self->c.buf + (off > FORGED_WINDOW / 2 ?
+					     off - FORGED_WINDOW / 2 : 0);
+			wlen = self->c.buf + BIG_BUF - win < FORGED_WINDOW ?
+			       self->c.buf + BIG_BUF - win : FORGED_WINDOW;
+			fill(win, wlen, seed);
+		}
+		ASSERT_EQ(0, forged_reconnect(self)) TH_LOG("%s", q->what);
+		if (q->opcode == 0x04)
+			ASSERT_EQ(0, post_recvs(self->c.qp, self->c.mr, 100, 1,
+						0));
+		memset(ext, 0, sizeof(ext));
+		roce_put32(ext, va >> 32);
+		roce_put32(ext + 4, (uint32_t)va);
+		roce_put32(ext + 8, keys[q->key]);
+		if (q->opcode == 0x13 || q->opcode == 0x14) {
+			roce_put32(ext + 16, 1);	/* swap or add: 1 */
+			u.ext_len = 28;
+		} else if (q->opcode == 0x04) {
+			u.ext_len = 0;
+		} else {
+			roce_put32(ext + 12, q->reth_len);
+			u.ext_len = 16;
+		}
+		u.opcode = q->opcode;
+		u.len = q->paylen;
+		forge_send(_metadata, self, false, &u);
+		usleep(100000 * test_timeout_scale());
+
+		if (q->lands) {
+			EXPECT_EQ(0, memcmp(at, pay, q->paylen)) TH_LOG(
+				"%s: not written: the forging does not work",
+				q->what);
+			continue;
+		}
+		/* the receive's 100 bytes may be written, nothing else */
+		from = q->opcode == 0x04 ? 100 : 0;
+		for (k = from; k < wlen; k++)
+			if (win[k] != pattern(seed, k))
+				break;
+		EXPECT_EQ(wlen, k) TH_LOG("%s: written at %+ld", q->what,
+					  (long)(win + k - at));
+	}
+}
+
+/*
+ * Forged answers to a READ of 1000 bytes (one response) take effect only
+ * as the READ allows: a response longer than the READ, or one past its
+ * PSNs, writes nothing; one that fits is taken (the protocol cannot tell).
+ */
+TEST_F_TIMEOUT(forged, answers_only_as_the_read_allows, 180)
+{
+	static const struct {
+		const char *what;
+		uint8_t opcode;
+		uint32_t psn, paylen;
+		bool lands;
+	} cases[] = {
+		{ "a response longer than the READ", 0x10, 0x100, 1024, false },
+		{ "a response past the READ's PSNs", 0x0f, 0x101, 1000, false },
+		{ "a response that fits", 0x10, 0x100, 1000, true },
+	};
+	const uint32_t rd_off = 8192, rd_len = 1000;
+	static uint8_t pay[1024], ext[4];
+	struct roce_send u = { .payload = pay, .ext = ext, .ext_len = 4 };
+	uint8_t *win = self->a.buf + rd_off - 4096;
+	const uint32_t wlen = 4096 + 1024 + 4096;
+	size_t i;
+
+	memset(pay, 0x5a, sizeof(pay));
+	roce_put32(ext, 0x1f000000);	/* AETH: ACK, MSN 0 */
+	self->a.timeout = 18;		/* 1 s: c will not answer */
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ibv_qp_attr at = { .qp_state = IBV_QPS_ERR };
+		struct ibv_sge sg = { .addr = (uintptr_t)self->a.buf + rd_off,
+				      .length = rd_len,
+				      .lkey = self->a.mr->lkey };
+		struct ibv_send_wr wr = {
+			.wr_id = i, .sg_list = &sg, .num_sge = 1,
+			.opcode = IBV_WR_RDMA_READ,
+			.wr.rdma = { .remote_addr = (uintptr_t)self->c.buf,
+				     .rkey = self->c.mr->rkey },
+		}, *bad;
+		struct ibv_wc wc;
+		uint32_t k;
+
+		fill(win, wlen, 60 + i);
+		ASSERT_EQ(0, forged_reconnect(self));
+		/* only the forgeries answer */
+		ASSERT_EQ(0, ibv_modify_qp(self->c.qp, &at, IBV_QP_STATE));
+		ASSERT_EQ(0, ibv_post_send(self->a.qp, &wr, &bad));
+		u.opcode = cases[i].opcode;
+		u.psn = cases[i].psn;
+		u.len = cases[i].paylen;
+		forge_send(_metadata, self, true, &u);
+		if (cases[i].lands) {
+			ASSERT_EQ(1, poll_n(self->a.e.scq, 1, &wc, 5000));
+			EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+			EXPECT_EQ(0, memcmp(win + 4096, pay, rd_len));
+			for (k = 0; k < wlen; k++)
+				if ((k < 4096 || k >= 4096 + rd_len) &&
+				    win[k] != pattern(60 + i, k))
+					break;
+		} else {
+			usleep(100000 * test_timeout_scale());
+			for (k = 0; k < wlen; k++)
+				if (win[k] != pattern(60 + i, k))
+					break;
+		}
+		EXPECT_EQ(wlen, k) TH_LOG("%s: written at READ %+ld",
+					  cases[i].what, (long)k - 4096);
+	}
+}
+
+/*
+ * Random forgeries, to c's responder or (answers) a's completer, on a
+ * connection made afresh every ten of them.
+ */
+static void random_forgeries(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(forged) *self, bool answers)
+{
+	const char *ns = answers ? NS_C : NS_A;
+	const char *ifname = answers ? C_IF : A_IF;
+	const char *dev = answers ? A_DEV : C_DEV;
+	struct rc_end *to = answers ? &self->a : &self->c;
+	static uint8_t f[ROCE_FRAME_MAX], pay[2048], ext[28];
+	struct roce_send u = { .payload = pay, .ext = ext, .forge = true };
+	uint32_t i, n = test_rounds(600, 200), seed = 0x5eed;
+	const uint32_t rd_off = 8192, rd_len = 8192;
+	struct sockaddr_ll sll;
+	long long pkts;
+	int fd;
+
+	fd = inject_socket(ns, ifname, &sll);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mac_in_ns(ns, ifname, u.smac));
+	ASSERT_EQ(0, mac_in_ns(answers ? NS_A : NS_C,
+			       answers ? A_IF : C_IF, u.dmac));
+	memcpy(sll.sll_addr, u.dmac, 6);
+	u.saddr = ntohl(inet_addr(answers ? C_ADDR : A_ADDR));
+	u.daddr = ntohl(inet_addr(answers ? A_ADDR : C_ADDR));
+	u.dqpn = to->qp->qp_num;
+	pkts = hw_counter(dev, "rcvd_pkts");
+	memset(self->a.buf, 0xee, 3 * rd_off);
+	for (i = 0; i < n; i++) {
+		uint32_t r = seed = seed * 1103515245u + 12345u;
+		uint32_t r2 = seed = seed * 1103515245u + 12345u;
+		size_t len;
+
+		/* a forgery may break the connection: a fresh one often */
+		if (i % 10 == 0) {
+			ASSERT_EQ(0, forged_reconnect(self));
+			/* an answer is awaited: a READ of c's memory */
+			if (answers) {
+				struct ibv_sge sg = {
+					.addr = (uintptr_t)self->a.buf + rd_off,
+					.length = rd_len,
+					.lkey = self->a.mr->lkey,
+				};
+				struct ibv_send_wr wr = {
+					.wr_id = i, .sg_list = &sg,
+					.num_sge = 1,
+					.opcode = IBV_WR_RDMA_READ,
+					.wr.rdma = {
+						.remote_addr = (uintptr_t)
+							self->c.buf,
+						.rkey = self->c.mr->rkey },
+				}, *bad;
+
+				ibv_post_send(self->a.qp, &wr, &bad);
+			}
+		}
+		u.opcode = answers ? 0x0d + r % 6 : r % 0x20;
+		if (r % 41 == 0)
+			u.opcode = r >> 8;	/* any transport */
+		/* around the PSN expected next, 0x100 */
+		u.psn = 0x100 + r2 % 9 - 4;
+		if (r2 % 13 == 0)
+			u.psn = r2 >> 4;
+		memset(ext, 0, sizeof(ext));
+		forge_target(self, ext, r2);
+		/* AETH (answers) or ImmDt after a RETH: any four bytes */
+		roce_put32(ext + (answers ? 0 : 16), r ^ r2);
+		u.ext_len = answers ? (r2 >> 3) % 2 * 4 :
+			    (r2 >> 5) % 8 == 0 ? r2 % 29 : 16 * ((r >> 9) & 1);
+		u.len = (r >> 12) % 3 == 0 ? 1024 : (r >> 14) % 1100;
+		memset(pay, r & 0xff, u.len);
+		len = roce_send_frame(f, &u);
+		ASSERT_NE(0, len);
+		ASSERT_EQ((ssize_t)len, sendto(fd, f, len, 0,
+					       (struct sockaddr *)&sll,
+					       sizeof(sll)));
+		if (i % 50 == 49)
+			usleep(2000);	/* let the veth drain */
+	}
+	close(fd);
+	usleep(300000 * test_timeout_scale());
+	/* many reached the transport: the XDP program passed them on */
+	EXPECT_LE((long long)n / 5, hw_counter(dev, "rcvd_pkts") - pkts);
+
+	/* nothing written where no key lets a remote write */
+	EXPECT_EQ(FORGED_BUF, first_diff(self->ro, FORGED_BUF, 31));
+	EXPECT_EQ(FORGED_BUF, first_diff(self->plain, FORGED_BUF, 32));
+	for (i = 0; i < rd_off; i++)
+		if (self->a.buf[i] != 0xee || self->a.buf[rd_off + rd_len + i] !=
+		    0xee)
+			break;
+	EXPECT_EQ(rd_off, i) TH_LOG("byte %u around the READ's buffer", i);
+
+	/* and the QPs answer their users: a SEND completes, well or not */
+	{
+		struct ibv_sge sg = { .addr = (uintptr_t)self->a.buf,
+				      .length = 64, .lkey = self->a.mr->lkey };
+		struct ibv_send_wr wr = { .wr_id = 77, .sg_list = &sg,
+					  .num_sge = 1,
+					  .opcode = IBV_WR_SEND }, *bad;
+		struct ibv_wc wc[64];
+		int got = 0, k, t = 30000 * test_timeout_scale();
+		long t0 = now_ms();
+
+		struct ibv_qp_init_attr ia;
+		struct ibv_qp_attr at;
+
+		post_recvs(self->c.qp, self->c.mr, 4096, 1, 0);
+		if (ibv_post_send(self->a.qp, &wr, &bad)) {
+			/* refused: only by a QP the forgeries broke */
+			ASSERT_EQ(0, ibv_query_qp(self->a.qp, &at,
+						  IBV_QP_STATE, &ia));
+			EXPECT_EQ(IBV_QPS_ERR, at.qp_state);
+			return;
+		}
+		/* the READs' completions come first */
+		while (now_ms() - t0 < t) {
+			k = ibv_poll_cq(self->a.e.scq, 64, wc);
+			ASSERT_LE(0, k);
+			for (i = 0; i < (uint32_t)k; i++)
+				got += wc[i].wr_id == 77;
+			if (got)
+				break;
+			usleep(1000);
+		}
+		EXPECT_EQ(1, got) TH_LOG("the SEND never completed%s",
+					 transport_state());
+	}
+}
+
+TEST_F_TIMEOUT(forged, random_requests_harm_nothing, 120)
+{
+	random_forgeries(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(forged, random_answers_harm_nothing, 120)
+{
+	random_forgeries(_metadata, self, true);
+}
 
 /* ---- a burst of many QPs: more frames at once than a veth's ring ------ */
 

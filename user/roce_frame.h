@@ -111,6 +111,11 @@ struct roce_send {
 	const uint8_t	*payload;
 	size_t		len;
 	bool		solicited;
+	/* forged: any BTH opcode, and these bytes (up to 28) after the BTH */
+	bool		forge;
+	uint8_t		opcode;
+	const uint8_t	*ext;
+	size_t		ext_len;
 };
 
 #define ROCE_L3		14
@@ -123,12 +128,14 @@ static inline size_t roce_send_l4(const struct roce_send *u)
 
 static inline size_t roce_send_payload(const struct roce_send *u)
 {
-	/* UDP, BTH, DETH */
-	return roce_send_l4(u) + 8 + 12 + (u->rc ? 0 : 8);
+	/* UDP, BTH, DETH or what a forged frame has */
+	return roce_send_l4(u) + 8 + 12 +
+	       (u->forge ? u->ext_len : u->rc ? 0 : 8);
 }
 
 /*
- * A UD or RC SEND_ONLY frame in f (ROCE_FRAME_MAX bytes), ICRC included.
+ * A UD or RC SEND_ONLY frame in f (ROCE_FRAME_MAX bytes), ICRC included,
+ * or a forged one of any opcode and extension headers.
  * Returns its length, 0 when the payload does not fit.
  */
 static inline size_t roce_send_frame(uint8_t *f, const struct roce_send *u)
@@ -138,7 +145,7 @@ static inline size_t roce_send_frame(uint8_t *f, const struct roce_send *u)
 	uint8_t *ip = f + ROCE_L3, *udp = f + l4;
 	uint8_t *bth = udp + 8, *deth = bth + 12;
 
-	if (icrc + 4 > ROCE_FRAME_MAX)
+	if (icrc + 4 > ROCE_FRAME_MAX || (u->forge && u->ext_len > 28))
 		return 0;
 	memset(f, 0, icrc + 4);
 	memcpy(f, u->dmac, 6);
@@ -171,7 +178,11 @@ static inline size_t roce_send_frame(uint8_t *f, const struct roce_send *u)
 	roce_put16(bth + 2, 0xffff);		/* default P_Key */
 	roce_put32(bth + 4, u->dqpn & 0xffffff);
 	roce_put32(bth + 8, u->psn & 0xffffff);
-	if (!u->rc) {
+	if (u->forge) {
+		bth[0] = u->opcode;
+		if (u->ext_len)
+			memcpy(deth, u->ext, u->ext_len);
+	} else if (!u->rc) {
 		roce_put32(deth, u->qkey);
 		roce_put32(deth + 4, u->sqpn & 0xffffff);
 	}
