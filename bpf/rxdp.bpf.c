@@ -176,9 +176,9 @@ static __always_inline int check_lengths(struct xdp_md *ctx,
  * it, so a corrupted packet is counted as that and not as whatever its
  * damaged opcode or length would suggest.
  *
- * Where the module is loaded it checks the ICRC instead, on the copy of
- * the packet it makes anyway, with the kernel's CRC-32: a fraction of
- * what the loop here costs per byte.  A corrupted packet may then be
+ * Where the module is loaded it checks the ICRC instead, in place on the
+ * frame, with the kernel's accelerated CRC-32: a fraction of what the
+ * loop here costs per byte.  A corrupted packet may then be
  * counted under another reason, if one applies before the hand-over;
  * it is dropped all the same.
  */

@@ -198,7 +198,8 @@ static bool rxdp_resp_ud(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 	u32 hdr_len = IB_BTH_BYTES + IB_DETH_BYTES;
 	struct rxdp_ud_msg m = { .grh = (const u8 *)&grh };
 
-	switch (info->opcode) {
+	/* the BTH's opcode, which hdr_len was checked against */
+	switch (pkt->opcode) {
 	case IB_OPCODE_UD_SEND_ONLY:
 		break;
 	case IB_OPCODE_UD_SEND_ONLY_WITH_IMMEDIATE:

@@ -189,7 +189,8 @@ const u8 *rxdp_frame_piece(const struct rxdp_frame *fr, u32 off, u32 n,
  * @off: the first payload byte
  * @n: how many
  *
- * Return: 0, or -EINVAL for bytes past the frame (none written then).
+ * Return: 0, or -EINVAL for bytes past the payload (none written) or
+ * past the frame (those before them written).
  */
 int rxdp_pkt_write_mr(struct rxdp_mr *mr, u64 va, const struct rxdp_pkt *pkt,
 		      u32 off, u32 n)
@@ -208,8 +209,11 @@ int rxdp_pkt_write_mr(struct rxdp_mr *mr, u64 va, const struct rxdp_pkt *pkt,
 	return 0;
 }
 
-/* Copy the first len bytes of the frame, fragments included, to dst. */
-static void rxdp_rx_copy(u8 *dst, const struct rxdp_frame *fr, u32 len)
+/*
+ * Copy the first len bytes of the frame, fragments included, to dst.
+ * Return: false if the fragments hold fewer than the frame's length says.
+ */
+static bool rxdp_rx_copy(u8 *dst, const struct rxdp_frame *fr, u32 len)
 {
 	u32 n, k;
 
@@ -217,9 +221,10 @@ static void rxdp_rx_copy(u8 *dst, const struct rxdp_frame *fr, u32 len)
 		const u8 *p = rxdp_frame_piece(fr, n, len - n, &k);
 
 		if (!p)
-			break;	/* rxdp_rx_check() saw len bytes */
+			return false;
 		memcpy(dst + n, p, k);
 	}
+	return true;
 }
 
 /**
@@ -350,9 +355,9 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		return -ENOMEM;
 	pkt->info = *info;
 	pkt->len = len;
-	rxdp_rx_copy(pkt->data, &fr, len);
-	if (check && !rxdp_icrc_ok(&(const struct rxdp_frame){ pkt->data, len },
-				   len, info)) {
+	if (!rxdp_rx_copy(pkt->data, &fr, len) ||
+	    (check && !rxdp_icrc_ok(&(const struct rxdp_frame){ pkt->data, len },
+				    len, info))) {
 		kfree(pkt);
 		return -EBADMSG;
 	}
