@@ -311,7 +311,12 @@ static int rxdp_qp_set_state(struct rxdp_qp *qp, enum ib_qp_state state,
 		rxdp_resp_reset(qp);
 	if (qp->state == IB_QPS_RTR && state == IB_QPS_RTS)
 		rxdp_qp_start_requester(qp);
-	qp->state = state;
+	/*
+	 * Released: the receive paths read the state without the wq locks
+	 * (rxdp_rx_state_ok()), and what the modify set (the path, the
+	 * responder's PSN) must be seen once the state lets a packet in.
+	 */
+	smp_store_release(&qp->state, state);
 	rxdp_maps_qp_sync(qp, false);
 	posted = qp->sq.q.cons != qp->sq.seen;
 	drained = rxdp_sq_drained(qp);

@@ -32,6 +32,17 @@
 /* packets the responder takes per run */
 #define RXDP_RX_BUDGET	64
 
+/*
+ * The QP's state as a receive path sees it, without the wq locks: the
+ * acquire pairs with the release in the modify, so that the responder
+ * then sees what the modify to RTR set.
+ */
+static bool rxdp_rx_state_ok(struct rxdp_qp *qp)
+{
+	/* pairs with the smp_store_release() of the modify */
+	return RXDP_QPS_RX_MASK & BIT(smp_load_acquire(&qp->state));
+}
+
 /* What qp_table's rx_bytes counts of a packet: BTH through ICRC. */
 static u32 rxdp_rx_tp_len(const struct rxdp_rx_info *info)
 {
@@ -247,7 +258,7 @@ int rxdp_rx_queue(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
 	pkt->gen = READ_ONCE(qp->rx_gen);
 	/* the incarnation before the state; pairs with rxdp_qp_reset() */
 	smp_rmb();
-	if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))))
+	if (!rxdp_rx_state_ok(qp))
 		return -EINVAL;
 	if (ptr_ring_produce(&qp->rx_ring, pkt)) {
 		atomic64_inc(&qp->rx_full);
@@ -286,7 +297,7 @@ static int rxdp_rx_now(struct rxdp_qp *qp, const struct rxdp_frame *fr,
 	gen = READ_ONCE(qp->rx_gen);
 	/* the incarnation before the state; pairs with rxdp_qp_reset() */
 	smp_rmb();
-	if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state)))) {
+	if (!rxdp_rx_state_ok(qp)) {
 		err = -EINVAL;
 	} else if (rxdp_rx_nothing_ahead(qp)) {
 		atomic64_inc(&qp->rx_packets);
