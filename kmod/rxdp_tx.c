@@ -224,6 +224,8 @@ static int rxdp_tx_loopback(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp)
 		goto drop;
 	}
 	err = rxdp_rx_queue(qp, pkt);
+	if (!err)
+		atomic64_inc(&qp->rx_copied);
 	rxdp_qp_put(qp);
 	if (!err)
 		return 0;
