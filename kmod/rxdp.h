@@ -355,12 +355,16 @@ struct rxdp_rx_pkt {
 
 /*
  * A received frame: its first piece, and the fragments that follow it in
- * a multi-buffer XDP frame (the driver's memory, only read).
+ * a multi-buffer XDP frame (the driver's memory, only read), or the
+ * pieces of the sender's memory a frame of the device to itself is made
+ * of (see rxdp_loopback.c).
  */
 struct rxdp_frame {
 	u8				*data;
 	u32				head;	/* bytes at data */
 	const struct skb_shared_info	*sinfo;	/* NULL: no fragments */
+	const struct kvec		*vec;	/* or, if not NULL, these */
+	u32				nr_vec;
 };
 
 /*
@@ -496,6 +500,7 @@ void rxdp_mr_put(struct rxdp_mr *mr);
 void rxdp_mr_write(struct rxdp_mr *mr, u64 addr, const void *src,
 		   u32 length);
 void rxdp_mr_read(struct rxdp_mr *mr, u64 addr, void *dst, u32 length);
+void *rxdp_mr_piece(struct rxdp_mr *mr, u64 addr, u32 n, u32 *len);
 void rxdp_mr_init(struct rxdp_dev *rdev);
 void rxdp_mr_cleanup(struct rxdp_dev *rdev);
 
@@ -600,7 +605,9 @@ void rxdp_rx_stop(struct rxdp_qp *qp);
 void rxdp_rx_drain(struct rxdp_qp *qp);
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info);
-int rxdp_rx_queue(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt);
+int rxdp_rx_local(struct rxdp_qp *qp, const struct rxdp_frame *fr,
+		  const struct rxdp_rx_info *info, u32 len);
+bool rxdp_rx_in_local(void);
 const u8 *rxdp_frame_piece(const struct rxdp_frame *fr, u32 off, u32 n,
 			   u32 *len);
 int rxdp_pkt_write_mr(struct rxdp_mr *mr, u64 va, const struct rxdp_pkt *pkt,
@@ -614,11 +621,14 @@ static inline const u8 *rxdp_pkt_piece(const struct rxdp_pkt *pkt, u32 off,
 }
 
 /* rxdp_tx.c: frames to the netdev, or to the device itself */
+struct rxdp_lo_frame;
+
 struct rxdp_tx_pkt {
 	struct sk_buff		*skb;		/* to the netdev, or */
-	struct rxdp_rx_pkt	*lpkt;		/* to this device */
+	struct rxdp_lo_frame	*lo;		/* to this device */
 	u8			*frame;
 	u8			*bth;		/* the transport headers go here */
+	u8			*payload;	/* in the skb, or NULL */
 	u32			len;		/* of the frame, through the ICRC */
 	u8			l3_off;
 	bool			ipv6;
@@ -629,6 +639,11 @@ int rxdp_path_init(struct rxdp_dev *rdev, struct rxdp_path *path,
 int rxdp_tx_alloc(const struct rxdp_path *path, u16 sport, u8 opcode,
 		  u32 paylen, struct rxdp_tx_pkt *tp);
 void rxdp_tx_free(struct rxdp_tx_pkt *tp);
+enum ib_wc_status rxdp_tx_put_wqe(struct rxdp_qp *qp, struct rxdp_tx_pkt *tp,
+				  const struct rxe_send_wqe *wqe, u64 off,
+				  u32 length);
+bool rxdp_tx_put_mr(struct rxdp_tx_pkt *tp, struct rxdp_mr *mr, u64 addr,
+		    u32 length);
 int rxdp_tx_send(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp);
 int rxdp_tx_send_qp(struct rxdp_qp *qp, struct rxdp_tx_pkt *tp);
 bool rxdp_tx_may_send(struct rxdp_qp *qp);
@@ -638,12 +653,27 @@ int rxdp_tx_ctx_init(struct rxdp_qp *qp);
 void rxdp_tx_ctx_detach(struct rxdp_qp *qp);
 void rxdp_tx_ctx_release(struct rxdp_qp *qp);
 
+/* rxdp_loopback.c: frames of the device to itself */
+int rxdp_lo_init(void);
+void rxdp_lo_exit(void);
+u8 *rxdp_lo_alloc(struct rxdp_tx_pkt *tp, u32 hdr_len);
+bool rxdp_lo_gather(struct rxdp_lo_frame *lo, struct rxdp_mr *mr, u64 addr,
+		    u32 n);
+int rxdp_lo_send(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp);
+void rxdp_lo_free(struct rxdp_lo_frame *lo);
+
 /* rxdp_req.c: the requester */
 void rxdp_req_init(struct rxdp_qp *qp);
 void rxdp_req_kick(struct rxdp_qp *qp);
 void rxdp_req_stop(struct rxdp_qp *qp);
 int rxdp_req_path(struct rxdp_qp *qp, struct ib_qp_attr *attr, int mask,
 		  struct rxdp_path *path);
+typedef bool (*rxdp_wqe_piece_fn)(void *arg, struct rxdp_mr *mr, u64 addr,
+				  u32 n);
+enum ib_wc_status rxdp_wqe_walk(struct rxdp_qp *qp,
+				const struct rxe_send_wqe *wqe, u64 off,
+				u32 length, int access, rxdp_wqe_piece_fn fn,
+				void *arg);
 enum ib_wc_status rxdp_wqe_copy(struct rxdp_qp *qp,
 				const struct rxe_send_wqe *wqe, u64 off,
 				u8 *buf, u32 length, bool to_wqe);

@@ -30,10 +30,13 @@ static int __init rxdp_init(void)
 		       RXDP_QPN_MAX_QPS);
 		return -EINVAL;
 	}
+	err = rxdp_lo_init();
+	if (err)
+		return err;
 	/* nothing they reach needs more than the module loaded */
 	err = rxdp_kfuncs_register();
 	if (err)
-		return err;
+		goto err_lo;
 	rxdp_icrc_init();
 	rxdp_debugfs_init();
 	err = rxdp_net_init();
@@ -46,6 +49,8 @@ static int __init rxdp_init(void)
 err_debugfs:
 	rxdp_debugfs_exit();
 	rxdp_icrc_exit();
+err_lo:
+	rxdp_lo_exit();
 	return err;
 }
 
@@ -57,6 +62,7 @@ static void __exit rxdp_exit(void)
 	rxdp_net_exit();
 	rxdp_debugfs_exit();
 	rxdp_icrc_exit();
+	rxdp_lo_exit();
 }
 
 module_init(rxdp_init);

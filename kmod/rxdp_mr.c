@@ -268,6 +268,35 @@ void rxdp_mr_put(struct rxdp_mr *mr)
 		complete(&mr->done);
 }
 
+/*
+ * The kernel reaches every page of an MR through its linear map, as the
+ * loopback path relies on (rxdp_mr_piece()).
+ */
+#ifdef CONFIG_HIGHMEM
+#error "rxdp needs a kernel without HIGHMEM"
+#endif
+
+/**
+ * rxdp_mr_piece - where a run of a user MR's bytes is in the kernel
+ * @mr: the MR, referenced, with pages, and checked for [@addr, @addr + @n)
+ * @addr: the run's first byte, in the MR's address space
+ * @n: its length
+ * @len: how many of its bytes from @addr on are contiguous there: at most
+ *	@n, and the rest of the page
+ *
+ * Context: any; does not sleep.
+ * Return: their kernel address, valid while @mr is referenced (it keeps
+ * its pages pinned).
+ */
+void *rxdp_mr_piece(struct rxdp_mr *mr, u64 addr, u32 n, u32 *len)
+{
+	size_t off = addr - mr->iova + ib_umem_offset(mr->umem);
+
+	*len = min_t(u32, n, PAGE_SIZE - offset_in_page(off));
+	return page_address(mr->pages[off >> PAGE_SHIFT]) +
+	       offset_in_page(off);
+}
+
 /* Copy between a referenced MR and kernel memory, either way. */
 static void rxdp_mr_copy(struct rxdp_mr *mr, u64 addr, void *buf,
 			 u32 length, bool to_mr)

@@ -31,32 +31,38 @@
 #define RXDP_QKEY_PRIVILEGED	0x80000000u
 
 /**
- * rxdp_wqe_copy - copy between a send WQE's message and a buffer
+ * rxdp_wqe_walk - the pieces of a send WQE's message
  * @qp: the QP
  * @wqe: a checked WQE (its SGEs or inline data)
  * @off: where in the message
- * @buf: the buffer
  * @length: how many bytes
- * @to_wqe: write into the WQE's memory (a READ's response), else read it
+ * @access: the access to the SGEs' memory the caller needs
+ *	(IB_ACCESS_LOCAL_WRITE, or 0 to read it)
+ * @fn: called for each piece in order, with the MR of its SGE referenced
+ *	for the call and an address in it, or with NULL and the kernel
+ *	address of inline data; its false ends the walk
+ * @arg: @fn's
  *
  * Return: IB_WC_SUCCESS, or the status of the WQE's completion in error
- * (an MR deregistered meanwhile).
+ * (an MR deregistered meanwhile, or @fn's refusal).
  */
-enum ib_wc_status rxdp_wqe_copy(struct rxdp_qp *qp,
+enum ib_wc_status rxdp_wqe_walk(struct rxdp_qp *qp,
 				const struct rxe_send_wqe *wqe, u64 off,
-				u8 *buf, u32 length, bool to_wqe)
+				u32 length, int access, rxdp_wqe_piece_fn fn,
+				void *arg)
 {
 	u32 num_sge = min_t(u32, wqe->dma.num_sge, qp->sq.max_sge), i;
 
 	if (wqe->wr.send_flags & IB_SEND_INLINE) {
-		if (to_wqe || off + length > qp->sq.max_inline)
+		if (access || off + length > qp->sq.max_inline)
 			return IB_WC_LOC_LEN_ERR;
-		memcpy(buf, wqe->dma.inline_data + off, length);
-		return IB_WC_SUCCESS;
+		return fn(arg, NULL, (uintptr_t)(wqe->dma.inline_data + off),
+			  length) ? IB_WC_SUCCESS : IB_WC_LOC_QP_OP_ERR;
 	}
 	for (i = 0; i < num_sge && length; i++) {
 		const struct rxe_sge *sge = &wqe->dma.sge[i];
 		struct rxdp_mr *mr;
+		bool ok;
 		u32 n;
 
 		if (off >= sge->length) {
@@ -65,20 +71,59 @@ enum ib_wc_status rxdp_wqe_copy(struct rxdp_qp *qp,
 		}
 		n = min_t(u64, sge->length - off, length);
 		mr = rxdp_mr_get(qp->rdev, qp->ibqp.pd, sge->lkey,
-				 sge->addr + off, n,
-				 to_wqe ? IB_ACCESS_LOCAL_WRITE : 0);
+				 sge->addr + off, n, access);
 		if (!mr)
 			return IB_WC_LOC_PROT_ERR;
-		if (to_wqe)
-			rxdp_mr_write(mr, sge->addr + off, buf, n);
-		else
-			rxdp_mr_read(mr, sge->addr + off, buf, n);
+		ok = fn(arg, mr, sge->addr + off, n);
 		rxdp_mr_put(mr);
-		buf += n;
+		if (!ok)
+			return IB_WC_LOC_QP_OP_ERR;
 		length -= n;
 		off = 0;
 	}
 	return length ? IB_WC_LOC_LEN_ERR : IB_WC_SUCCESS;
+}
+
+struct rxdp_wqe_copy_arg {
+	u8	*buf;
+	bool	to_wqe;
+};
+
+static bool rxdp_wqe_copy_piece(void *arg, struct rxdp_mr *mr, u64 addr,
+				u32 n)
+{
+	struct rxdp_wqe_copy_arg *c = arg;
+
+	if (!mr)
+		memcpy(c->buf, (const void *)(uintptr_t)addr, n);
+	else if (c->to_wqe)
+		rxdp_mr_write(mr, addr, c->buf, n);
+	else
+		rxdp_mr_read(mr, addr, c->buf, n);
+	c->buf += n;
+	return true;
+}
+
+/**
+ * rxdp_wqe_copy - copy between a send WQE's message and a buffer
+ * @qp: the QP
+ * @wqe: a checked WQE (its SGEs or inline data)
+ * @off: where in the message
+ * @buf: the buffer
+ * @length: how many bytes
+ * @to_wqe: write into the WQE's memory (a READ's response), else read it
+ *
+ * Return: as rxdp_wqe_walk().
+ */
+enum ib_wc_status rxdp_wqe_copy(struct rxdp_qp *qp,
+				const struct rxe_send_wqe *wqe, u64 off,
+				u8 *buf, u32 length, bool to_wqe)
+{
+	struct rxdp_wqe_copy_arg c = { .buf = buf, .to_wqe = to_wqe };
+
+	return rxdp_wqe_walk(qp, wqe, off, length,
+			     to_wqe ? IB_ACCESS_LOCAL_WRITE : 0,
+			     rxdp_wqe_copy_piece, &c);
 }
 
 /* Build the one packet of a UD or GSI send. */
@@ -111,11 +156,33 @@ static enum ib_wc_status rxdp_req_ud_build(struct rxdp_qp *qp,
 	if (imm)
 		rxdp_be32_set(rxdp_ext(bth, opcode, RXDP_EXT_IMMDT),
 			      wr->ex.imm_data);
-	status = rxdp_wqe_copy(qp, wqe, 0, bth + rxdp_hdr_len(opcode), len,
-			       false);
+	status = rxdp_tx_put_wqe(qp, tp, wqe, 0, len);
 	if (status != IB_WC_SUCCESS)
 		rxdp_tx_free(tp);
 	return status;
+}
+
+/*
+ * Is the WQE at idx, taken in incarnation gen, still the next to send?
+ * Only the requester moves sq.next on: else a flush or reset came.  A
+ * move to SQD meanwhile lets it finish, as it was started.
+ */
+static bool rxdp_req_ud_current_locked(struct rxdp_qp *qp, u32 gen, u32 idx)
+{
+	lockdep_assert_held(&qp->sq.lock);
+	return qp->rx_gen == gen && qp->sq.next == idx &&
+	       (qp->state == IB_QPS_RTS || qp->state == IB_QPS_SQD);
+}
+
+static bool rxdp_req_ud_current(struct rxdp_qp *qp, u32 gen, u32 idx)
+{
+	unsigned long flags;
+	bool ret;
+
+	spin_lock_irqsave(&qp->sq.lock, flags);
+	ret = rxdp_req_ud_current_locked(qp, gen, idx);
+	spin_unlock_irqrestore(&qp->sq.lock, flags);
+	return ret;
 }
 
 /*
@@ -129,7 +196,7 @@ static bool rxdp_req_ud(struct rxdp_qp *qp)
 	enum ib_wc_status status;
 	struct rxdp_tx_pkt tp = {};
 	unsigned long flags;
-	bool fatal = false;
+	bool fatal = false, drained = false;
 	u32 idx, psn, gen;
 
 	if (!rxdp_tx_may_send(qp))
@@ -141,6 +208,8 @@ static bool rxdp_req_ud(struct rxdp_qp *qp)
 		return false;
 	}
 	memcpy(wqe, rxdp_sq_wqe(qp, idx), rxdp_send_wqe_size(&qp->sq));
+	/* a move to SQD waits for it to complete */
+	rxdp_sq_wqe(qp, idx)->state = RXDP_WQE_STARTED;
 	gen = qp->rx_gen;
 	psn = qp->req_psn;
 	qp->req_psn = rxdp_psn_add(psn, 1);
@@ -150,23 +219,31 @@ static bool rxdp_req_ud(struct rxdp_qp *qp)
 	if (status == IB_WC_SUCCESS)
 		status = rxdp_req_ud_build(qp, wqe, psn, &tp);
 
-	spin_lock_irqsave(&qp->sq.lock, flags);
-	if (qp->rx_gen != gen || qp->state != IB_QPS_RTS ||
-	    qp->sq.next != idx) {
-		/* reset or flushed meanwhile: it completed otherwise */
-		spin_unlock_irqrestore(&qp->sq.lock, flags);
-		rxdp_tx_free(&tp);
-		return true;
+	/*
+	 * UD sends complete in order, once they left: a frame to the
+	 * device itself reads the WQE's memory as it goes.
+	 */
+	if (status == IB_WC_SUCCESS) {
+		if (!rxdp_req_ud_current(qp, gen, idx)) {
+			/* reset or flushed meanwhile: it completed otherwise */
+			rxdp_tx_free(&tp);
+			return true;
+		}
+		rxdp_tx_send_qp(qp, &tp);
 	}
-	/* UD sends complete in order, as they leave */
-	rxdp_sq_complete_first(qp, status);
-	if (status != IB_WC_SUCCESS)
-		fatal = rxdp_qp_fatal_sq_locked(qp);
+	spin_lock_irqsave(&qp->sq.lock, flags);
+	if (rxdp_req_ud_current_locked(qp, gen, idx)) {
+		rxdp_sq_complete_first(qp, status);
+		if (status != IB_WC_SUCCESS)
+			fatal = rxdp_qp_fatal_sq_locked(qp);
+		else
+			drained = rxdp_sqd_drained_now(qp);
+	}
 	spin_unlock_irqrestore(&qp->sq.lock, flags);
+	if (drained)
+		rxdp_qp_event(qp, IB_EVENT_SQ_DRAINED);
 	if (fatal)
 		rxdp_qp_fatal_done(qp);
-	if (status == IB_WC_SUCCESS)
-		rxdp_tx_send_qp(qp, &tp);
 	return true;
 }
 
@@ -363,12 +440,31 @@ static enum ib_wc_status rxdp_req_rc_build(struct rxdp_qp *qp,
 			      cpu_to_be32(wr->ex.invalidate_rkey));
 	if (!rp->paylen)
 		return IB_WC_SUCCESS;
-	status = rxdp_wqe_copy(qp, wqe, rp->offset,
-			       bth + rxdp_hdr_len(rp->opcode), rp->paylen,
-			       false);
+	status = rxdp_tx_put_wqe(qp, tp, wqe, rp->offset, rp->paylen);
 	if (status != IB_WC_SUCCESS)
 		rxdp_tx_free(tp);
 	return status;
+}
+
+/*
+ * UC: a message is done once it is sent; after its last packet left, as
+ * a frame to the device itself reads the WQE's memory as it goes.
+ */
+static void rxdp_req_uc_done(struct rxdp_qp *qp, const struct rxdp_req_pkt *rp)
+{
+	unsigned long flags;
+	bool drained = false;
+
+	spin_lock_irqsave(&qp->sq.lock, flags);
+	/* not if a flush or reset completed it meanwhile */
+	if (qp->rx_gen == rp->rx_gen && qp->sq.q.cons == rp->idx &&
+	    (qp->state == IB_QPS_RTS || qp->state == IB_QPS_SQD)) {
+		rxdp_sq_complete_first(qp, IB_WC_SUCCESS);
+		drained = rxdp_sqd_drained_now(qp);
+	}
+	spin_unlock_irqrestore(&qp->sq.lock, flags);
+	if (drained)
+		rxdp_qp_event(qp, IB_EVENT_SQ_DRAINED);
 }
 
 /*
@@ -382,7 +478,7 @@ static bool rxdp_req_rc(struct rxdp_qp *qp)
 	enum ib_wc_status status;
 	struct rxdp_req_pkt rp;
 	unsigned long flags;
-	bool fatal = false, ok, drained = false;
+	bool fatal = false, ok;
 
 	if (!rxdp_tx_may_send(qp))
 		return false;
@@ -432,19 +528,14 @@ static bool rxdp_req_rc(struct rxdp_qp *qp)
 	if (rp.last) {
 		qp->sq.next = (rp.idx + 1) & qp->sq.q.index_mask;
 		qp->req_offset = 0;
-		/* UC: a message is done once it is sent */
-		if (qp->ibqp.qp_type == IB_QPT_UC) {
-			rxdp_sq_complete_first(qp, IB_WC_SUCCESS);
-			drained = rxdp_sqd_drained_now(qp);
-		}
 	}
 	if (qp->ibqp.qp_type == IB_QPT_RC)
 		rxdp_retry_timer_arm(qp);
 	spin_unlock_irqrestore(&qp->sq.lock, flags);
-	if (drained)
-		rxdp_qp_event(qp, IB_EVENT_SQ_DRAINED);
-	if (tp.skb || tp.lpkt)
+	if (tp.skb || tp.lo)
 		rxdp_tx_send_qp(qp, &tp);
+	if (rp.last && qp->ibqp.qp_type == IB_QPT_UC)
+		rxdp_req_uc_done(qp, &rp);
 	return true;
 }
 
@@ -531,7 +622,8 @@ void rxdp_req_kick(struct rxdp_qp *qp)
 
 	if (test_bit(RXDP_QP_DYING, &qp->flags))
 		return;
-	if (irqs_disabled() || in_hardirq()) {
+	/* nor from a responder a frame of the device to itself runs */
+	if (irqs_disabled() || in_hardirq() || rxdp_rx_in_local()) {
 		queue_work(system_bh_wq, &qp->req_work);
 		return;
 	}

@@ -258,7 +258,8 @@ static bool rxdp_resp_is_answer(u8 opcode)
  * What XDP found is checked again where the module relies on it: the
  * opcode (from the BTH copy) for the QP's type, its headers' length, the
  * destination QP.
- * Context: softirq, the QP's rx_lock held.
+ * Context: BH disabled (softirq, or the sender of a frame of the device
+ * to itself, in its own context), the QP's rx_lock held.
  */
 void rxdp_resp_packet(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
 		      const struct rxdp_frame *fr, u32 gen)

@@ -415,10 +415,10 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 				rxdp_aeth_set(rxdp_ext(tp.bth, op,
 						       RXDP_EXT_AETH),
 					      RXDP_AETH_ACK, qp->resp_read.msn);
-			if (plen)
-				rxdp_mr_read(mr, va,
-					     tp.bth + rxdp_hdr_len(op), plen);
-			rxdp_tx_send_qp(qp, &tp);
+			if (!plen || rxdp_tx_put_mr(&tp, mr, va, plen))
+				rxdp_tx_send_qp(qp, &tp);
+			else
+				rxdp_tx_free(&tp);
 		}
 		/* no memory for it: a lost packet, asked for again */
 		if (mr)

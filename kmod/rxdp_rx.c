@@ -13,6 +13,9 @@
  * page-sized buffers) takes the fast path too, its headers in the first
  * piece; the payload is read piece by piece (rxdp_frame_piece()).
  *
+ * A frame the device sends to itself takes the same fast path, from the
+ * sender's memory (rxdp_rx_local()).
+ *
  * Otherwise (the responder busy on another CPU, packets queued, a READ
  * being served, or headers past the first piece) the packet is copied
  * onto the QP's receive queue, bounded: a full queue refuses it (the XDP
@@ -178,6 +181,15 @@ const u8 *rxdp_frame_piece(const struct rxdp_frame *fr, u32 off, u32 n,
 		return fr->data + off;
 	}
 	off -= fr->head;
+	for (i = 0; fr->vec && i < fr->nr_vec; i++) {
+		u32 size = fr->vec[i].iov_len;
+
+		if (off < size) {
+			*len = min(n, size - off);
+			return (const u8 *)fr->vec[i].iov_base + off;
+		}
+		off -= size;
+	}
 	for (i = 0; i < nr; i++) {
 		const skb_frag_t *frag = &fr->sinfo->frags[i];
 		u32 size = skb_frag_size(frag);
@@ -238,16 +250,12 @@ static bool rxdp_rx_copy(u8 *dst, const struct rxdp_frame *fr, u32 len)
 	return true;
 }
 
-/**
- * rxdp_rx_queue - queue a packet for the responder of a QP
- * @qp: the QP, referenced
- * @pkt: the packet, info and len filled in; the queue owns it on success
- *
- * Context: BH disabled (XDP, or a sender on the same device).
- * Return: 0, -EINVAL when the QP does not receive, -ENOSPC when its
- * queue is full.
+/*
+ * Queue a packet for the responder of a QP (referenced); the queue owns
+ * it on success.  Context: BH disabled.  Return: 0, -EINVAL when the QP
+ * does not receive, -ENOSPC when its queue is full.
  */
-int rxdp_rx_queue(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
+static int rxdp_rx_queue(struct rxdp_qp *qp, struct rxdp_rx_pkt *pkt)
 {
 	/*
 	 * The module, not the map, is the authority on the QP's state.  A
@@ -290,7 +298,7 @@ static int rxdp_rx_now(struct rxdp_qp *qp, const struct rxdp_frame *fr,
 	int err = -EAGAIN;
 	u32 gen;
 
-	/* XDP, and a test run of it, come with BH disabled */
+	/* XDP, a test run of it and rxdp_rx_local() come with BH disabled */
 	if (!spin_trylock(&qp->rx_lock))
 		return -EAGAIN;
 	/* the state under rx_lock: a RESET's drain waits for this one */
@@ -313,6 +321,43 @@ static int rxdp_rx_now(struct rxdp_qp *qp, const struct rxdp_frame *fr,
 	spin_unlock(&qp->rx_lock);
 	if (!err)
 		rxdp_stat_inc(qp->rdev, RXDP_CNT_RCVD_PKTS);
+	return err;
+}
+
+/*
+ * Copy a packet the responder cannot take now onto the QP's queue,
+ * checking its ICRC on the copy if check.  Context: BH disabled.  Return:
+ * as rxdp_rx_enqueue().
+ */
+static int rxdp_rx_copy_queue(struct rxdp_qp *qp, const struct rxdp_frame *fr,
+			      const struct rxdp_rx_info *info, u32 len,
+			      bool check)
+{
+	struct rxdp_rx_pkt *pkt;
+	int err;
+
+	if (ptr_ring_full(&qp->rx_ring)) {
+		atomic64_inc(&qp->rx_full);
+		rxdp_stat_inc(qp->rdev, RXDP_CNT_RX_FULL);
+		return -ENOSPC;
+	}
+	/* a remote sender must not fill the log: the sender retransmits */
+	pkt = kmalloc(struct_size(pkt, data, len), GFP_ATOMIC | __GFP_NOWARN);
+	if (!pkt)
+		return -ENOMEM;
+	pkt->info = *info;
+	pkt->len = len;
+	if (!rxdp_rx_copy(pkt->data, fr, len) ||
+	    (check && !rxdp_icrc_ok(&(const struct rxdp_frame){ pkt->data, len },
+				    len, info))) {
+		kfree(pkt);
+		return -EBADMSG;
+	}
+	err = rxdp_rx_queue(qp, pkt);
+	if (err)
+		kfree(pkt);
+	else
+		atomic64_inc(&qp->rx_copied);
 	return err;
 }
 
@@ -341,7 +386,6 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		.sinfo = xdp_buff_has_frags(xdp) ?
 			 xdp_get_shared_info_from_buff(xdp) : NULL,
 	};
-	struct rxdp_rx_pkt *pkt;
 	int err;
 
 	if (!len)
@@ -355,27 +399,56 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		if (err != -EAGAIN)
 			return err;
 	}
-	if (ptr_ring_full(&qp->rx_ring)) {
-		atomic64_inc(&qp->rx_full);
-		rxdp_stat_inc(qp->rdev, RXDP_CNT_RX_FULL);
-		return -ENOSPC;
+	return rxdp_rx_copy_queue(qp, &fr, info, len, check);
+}
+
+/*
+ * The frame of a device to itself on this CPU: it is being handed to a
+ * responder, so a frame sent from there is queued rather than handed
+ * over in turn, and a requester kicked from there runs later.
+ */
+static DEFINE_PER_CPU(bool, rxdp_rx_local_busy);
+
+/**
+ * rxdp_rx_in_local - is this CPU handing a frame of the device to itself
+ * to a responder?
+ *
+ * Context: any.
+ */
+bool rxdp_rx_in_local(void)
+{
+	return this_cpu_read(rxdp_rx_local_busy);
+}
+
+/**
+ * rxdp_rx_local - hand a frame a device sends to itself to one of its QPs
+ * @qp: the QP, referenced
+ * @fr: the frame, in the sender's memory, which holds still for the call
+ * @info: what is in it, as XDP would have found it
+ * @len: its length, through the ICRC (which is not there to check)
+ *
+ * The responder takes it in the call, as it takes a frame from XDP, when
+ * no other CPU is in it and nothing is ahead of it; else it is copied
+ * onto the QP's queue.  Not from a responder this call runs: what that
+ * sends is queued, so that nothing recurses.
+ * Context: any but hard irq, with IRQs on.
+ * Return: as rxdp_rx_enqueue().
+ */
+int rxdp_rx_local(struct rxdp_qp *qp, const struct rxdp_frame *fr,
+		  const struct rxdp_rx_info *info, u32 len)
+{
+	int err = -EAGAIN;
+
+	if (rxdp_rx_check(info, len) != len || info->payload_off > fr->head)
+		return -EINVAL;
+	local_bh_disable();
+	if (!this_cpu_read(rxdp_rx_local_busy)) {
+		this_cpu_write(rxdp_rx_local_busy, true);
+		err = rxdp_rx_now(qp, fr, info);
+		this_cpu_write(rxdp_rx_local_busy, false);
 	}
-	/* a remote sender must not fill the log: the sender retransmits */
-	pkt = kmalloc(struct_size(pkt, data, len), GFP_ATOMIC | __GFP_NOWARN);
-	if (!pkt)
-		return -ENOMEM;
-	pkt->info = *info;
-	pkt->len = len;
-	if (!rxdp_rx_copy(pkt->data, &fr, len) ||
-	    (check && !rxdp_icrc_ok(&(const struct rxdp_frame){ pkt->data, len },
-				    len, info))) {
-		kfree(pkt);
-		return -EBADMSG;
-	}
-	err = rxdp_rx_queue(qp, pkt);
-	if (err)
-		kfree(pkt);
-	else
-		atomic64_inc(&qp->rx_copied);
+	if (err == -EAGAIN)
+		err = rxdp_rx_copy_queue(qp, fr, info, len, false);
+	local_bh_enable();
 	return err;
 }

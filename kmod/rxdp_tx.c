@@ -10,8 +10,8 @@
  * depends on the destination QP).
  *
  * A frame to the device itself (the destination GID one of its own, the
- * destination MAC its netdev's) does not take the netdev: it is queued for
- * the destination QP as the XDP program would have, without an ICRC.
+ * destination MAC its netdev's) does not take the netdev: it goes to the
+ * destination QP from the sender's memory (rxdp_loopback.c).
  * Everything else leaves through dev_queue_xmit() on the device's netdev,
  * so that qdiscs, tc and packet taps see it; a frame the netdev refuses
  * is a lost packet, which the reliable transport recovers.  A QP has at
@@ -129,8 +129,8 @@ int rxdp_path_init(struct rxdp_dev *rdev, struct rxdp_path *path,
  * @sport: its UDP source port, or 0 for the one in @path
  * @opcode: its BTH opcode, which sizes the transport headers
  * @paylen: its payload bytes
- * @tp: the packet; its BTH and extension headers go at tp->bth, the
- *	payload right after them
+ * @tp: the packet; its BTH and extension headers go at tp->bth, its
+ *	payload is put with rxdp_tx_put_wqe() or rxdp_tx_put_mr()
  *
  * Context: any but hard irq.
  * Return: 0 or -ENOMEM.
@@ -147,11 +147,10 @@ int rxdp_tx_alloc(const struct rxdp_path *path, u16 sport, u8 opcode,
 	memset(tp, 0, sizeof(*tp));
 	tp->len = path->len + tp_len;
 	if (path->loopback) {
-		tp->lpkt = kmalloc(struct_size(tp->lpkt, data, tp->len),
-				   GFP_ATOMIC | __GFP_NOWARN);
-		if (!tp->lpkt)
+		/* the payload is gathered, the pad and ICRC are implied */
+		f = rxdp_lo_alloc(tp, path->len + hdr_len);
+		if (!f)
 			return -ENOMEM;
-		f = tp->lpkt->data;
 	} else {
 		tp->skb = __netdev_alloc_skb(NULL, RXDP_TX_HEADROOM + tp->len,
 					     GFP_ATOMIC | __GFP_NOWARN);
@@ -175,8 +174,11 @@ int rxdp_tx_alloc(const struct rxdp_path *path, u16 sport, u8 opcode,
 	udp->len = htons(sizeof(*udp) + tp_len);
 	if (sport)
 		udp->source = htons(sport);
-	/* the pad and the ICRC */
-	memset(f + tp->len - IB_ICRC_BYTES - pad, 0, pad + IB_ICRC_BYTES);
+	if (tp->skb) {
+		tp->payload = f + path->len + hdr_len;
+		/* the pad and the ICRC */
+		memset(tp->payload + paylen, 0, pad + IB_ICRC_BYTES);
+	}
 	tp->frame = f;
 	tp->bth = f + path->len;
 	tp->l3_off = path->l3_off;
@@ -187,51 +189,63 @@ int rxdp_tx_alloc(const struct rxdp_path *path, u16 sport, u8 opcode,
 void rxdp_tx_free(struct rxdp_tx_pkt *tp)
 {
 	kfree_skb(tp->skb);
-	kfree(tp->lpkt);
+	rxdp_lo_free(tp->lo);
 	tp->skb = NULL;
-	tp->lpkt = NULL;
+	tp->lo = NULL;
 }
 
-/* Queue a frame for a QP of the device, as XDP would have steered it. */
-static int rxdp_tx_loopback(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp)
+static bool rxdp_tx_gather_piece(void *lo, struct rxdp_mr *mr, u64 addr,
+				 u32 n)
 {
-	struct rxdp_rx_pkt *pkt = tp->lpkt;
-	struct rxdp_rx_info *info = &pkt->info;
-	const u8 *bth = tp->bth;
-	u8 opcode = rxdp_bth_opcode(bth);
-	u32 hdr_len = rxdp_hdr_len(opcode);
-	struct rxdp_qp *qp;
-	int err;
+	return rxdp_lo_gather(lo, mr, addr, n);
+}
 
-	memset(info, 0, sizeof(*info));
-	info->qpn = rxdp_bth_qpn(bth);
-	info->slot = RXDP_QP_SLOT(info->qpn);
-	info->psn = rxdp_bth_psn(bth);
-	info->flags = tp->ipv6 ? RXDP_RX_F_IPV6 : 0;
-	info->l3_off = tp->l3_off;
-	info->bth_off = bth - tp->frame;
-	info->hdr_len = hdr_len;
-	info->payload_off = info->bth_off + hdr_len;
-	info->pad = rxdp_bth_pad(bth);
-	info->payload_len = tp->len - info->payload_off - info->pad -
-			    IB_ICRC_BYTES;
-	info->opcode = opcode;
-	pkt->len = tp->len;
+/**
+ * rxdp_tx_put_wqe - the payload of a packet from a send WQE's message
+ * @qp: the QP
+ * @tp: the packet, from rxdp_tx_alloc(); its payload is the next @length
+ *	bytes
+ * @wqe: a checked WQE, which holds still until the packet is sent
+ * @off: where in its message the payload starts
+ * @length: how many bytes
+ *
+ * Copied into a frame to the netdev; a frame to the device itself only
+ * refers to them.  On an error, @tp is left to the caller to free.
+ * Return: as rxdp_wqe_copy().
+ */
+enum ib_wc_status rxdp_tx_put_wqe(struct rxdp_qp *qp, struct rxdp_tx_pkt *tp,
+				  const struct rxe_send_wqe *wqe, u64 off,
+				  u32 length)
+{
+	enum ib_wc_status status;
 
-	qp = rxdp_qp_lookup(&rdev->qpn, info->qpn);
-	if (!qp) {
-		err = -ENOENT;
-		goto drop;
-	}
-	err = rxdp_rx_queue(qp, pkt);
-	if (!err)
-		atomic64_inc(&qp->rx_copied);
-	rxdp_qp_put(qp);
-	if (!err)
-		return 0;
-drop:
-	kfree(pkt);
-	return err;
+	if (tp->lo)
+		return rxdp_wqe_walk(qp, wqe, off, length, 0,
+				     rxdp_tx_gather_piece, tp->lo);
+	status = rxdp_wqe_copy(qp, wqe, off, tp->payload, length, false);
+	tp->payload += length;
+	return status;
+}
+
+/**
+ * rxdp_tx_put_mr - the payload of a packet from an MR
+ * @tp: the packet, from rxdp_tx_alloc(); its payload is the next @length
+ *	bytes
+ * @mr: the MR, referenced, checked for the range
+ * @addr: the first byte, in its address space
+ * @length: how many bytes
+ *
+ * Return: true, or false when the packet cannot take them (then the
+ * caller frees it).
+ */
+bool rxdp_tx_put_mr(struct rxdp_tx_pkt *tp, struct rxdp_mr *mr, u64 addr,
+		    u32 length)
+{
+	if (tp->lo)
+		return rxdp_lo_gather(tp->lo, mr, addr, length);
+	rxdp_mr_read(mr, addr, tp->payload, length);
+	tp->payload += length;
+	return true;
 }
 
 /**
@@ -241,7 +255,7 @@ drop:
  * @tp: the packet, consumed
  *
  * Context: any but hard irq, with IRQs on.
- * Return: 0 when it left (or was queued for the device itself), else an
+ * Return: 0 when it left (or went to the device itself), else an
  * errno or the NET_XMIT code of its loss.
  */
 int rxdp_tx_send(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp)
@@ -251,8 +265,8 @@ int rxdp_tx_send(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp)
 	u32 icrc_off = tp->len - IB_ICRC_BYTES, icrc;
 	int ret;
 
-	if (tp->lpkt) {
-		ret = rxdp_tx_loopback(rdev, tp);
+	if (tp->lo) {
+		ret = rxdp_lo_send(rdev, tp);
 		goto out;
 	}
 

@@ -2569,6 +2569,15 @@ TEST_F_TIMEOUT(tools, rping_rxe_rxdp, 120)
 	rping(_metadata, &end_rxe, &end_b);
 }
 
+/*
+ * Both ends on one device: the MADs, from ib_mad's kernel buffers, and the
+ * data, from rping's, go from the device to itself.
+ */
+TEST_F_TIMEOUT(tools, rping_loopback, 120)
+{
+	rping(_metadata, &end_a, &end_a);
+}
+
 /* perftest's bandwidth tools at 64 KiB, its latency tools at 64 B. */
 static void perftest_all(struct __test_metadata *_metadata,
 			 const struct end *srv, const struct end *cli,
