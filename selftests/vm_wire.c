@@ -67,6 +67,16 @@
 #define MTU		4096
 
 /*
+ * A veth hands XDP the first 3520 bytes of a frame in its first piece
+ * (a page, less XDP's headroom and the shared info) and the rest in a
+ * fragment: over the sizes around that, the pad and the ICRC fall on
+ * either side of the boundary or across it, and each byte still counts
+ * (the ICRC checked where it lies, the payload copied from both pieces).
+ */
+#define FRAG_SWEEP_FIRST	3400
+#define FRAG_SWEEP_LAST		3560
+
+/*
  * The light run leaves out variants that run rxdp code the others run too:
  * the PSN wrap (arithmetic the wire variant's code does as well), the
  * second of two rdma_rxe interop runs of the same tool or opcode set, RC
@@ -362,6 +372,15 @@ TEST_F(ud, sizes)
 	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		ud_send_check(_metadata, self, sizes[i], 0, 1, 0, i & 1,
 			      (uint32_t)i + 1);
+}
+
+/* UD across a veth's fragment boundary (see FRAG_SWEEP_FIRST) */
+TEST_F(ud, frame_end_across_fragments)
+{
+	uint32_t len;
+
+	for (len = FRAG_SWEEP_FIRST; len <= FRAG_SWEEP_LAST; len++)
+		ud_send_check(_metadata, self, len, 0, 1, 0, len & 1, len);
 }
 
 /*
@@ -916,6 +935,23 @@ TEST_F(rc, fast_path_takes_frames_in_place)
 	/* one message at a time: the responder is idle for each but by chance */
 	EXPECT_GE(pkts / 4, copied)
 		TH_LOG("%ld of %ld packets copied", copied, pkts);
+}
+
+/* RC across a veth's fragment boundary (see FRAG_SWEEP_FIRST) */
+TEST_F(rc, frame_end_across_fragments)
+{
+	static const enum ibv_wr_opcode ops[] = {
+		IBV_WR_SEND, IBV_WR_RDMA_WRITE, IBV_WR_RDMA_READ,
+	};
+	uint32_t len;
+	size_t i;
+
+	if (self->mtu < 4096)
+		SKIP(return, "frames of this path MTU come in one piece");
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		for (len = FRAG_SWEEP_FIRST; len <= FRAG_SWEEP_LAST; len++)
+			rc_op(_metadata, self, ops[i], len, 0, 0, 1,
+			      len ^ (uint32_t)i << 16);
 }
 
 /* A socket that sees the frames ifname of namespace ns sends; -1 or fd. */
