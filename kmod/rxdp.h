@@ -225,7 +225,30 @@ struct rxdp_wq {
 	 */
 	u32			seen;
 	u32			next;
+	/*
+	 * Its slot + 1 (1 for the RQ's held WQE) while the requester reads
+	 * a send WQE's memory, or the responder writes the held receive
+	 * WQE's, without the lock; else 0.  See rxdp_wq_wait_idle().
+	 */
+	u32			busy;
 };
+
+/**
+ * rxdp_wq_wait_idle - wait until nobody uses a WQE's memory any more
+ * @wq: its work queue, locked
+ * @mark: what its user set wq->busy to
+ *
+ * The memory of a WQE is its poster's again once the WQE completes: a ULP
+ * may free a buffer on its flush completion.  The requester and the
+ * responder use that memory without the queue's lock (one packet's copy,
+ * BH off), so whoever else completes the WQE waits here first.  The mark
+ * is set under the lock (or, for the RQ, with a barrier against the
+ * held WQE's release), so no new one can appear meanwhile.
+ */
+static inline void rxdp_wq_wait_idle(struct rxdp_wq *wq, u32 mark)
+{
+	smp_cond_load_acquire(&wq->busy, VAL != mark);
+}
 
 enum {
 	RXDP_QP_COMM_EST,	/* the communication-established event was raised */

@@ -193,6 +193,8 @@ void rxdp_sq_complete_first(struct rxdp_qp *qp, enum ib_wc_status status)
 
 	if (q->cons == qp->sq.seen)
 		return;
+	/* the requester may be copying from its memory yet */
+	rxdp_wq_wait_idle(&qp->sq, q->cons + 1);
 	wqe = rxdp_sq_wqe(qp, q->cons);
 	signalled = status != IB_WC_SUCCESS ||
 		    qp->sq_sig_type == IB_SIGNAL_ALL_WR ||
@@ -314,7 +316,10 @@ void rxdp_flush_held(struct rxdp_qp *qp)
 
 	if (!qp->resp_wqe_held)
 		return;
-	qp->resp_wqe_held = false;
+	WRITE_ONCE(qp->resp_wqe_held, false);
+	/* pairs with the barrier in rxdp_resp_fill(): a fill sees it, or ends */
+	smp_mb();
+	rxdp_wq_wait_idle(&qp->rq, 1);
 	wc.wr_id = qp->resp_wqe->wr_id;
 	rxdp_cq_post(qp->rcq, &wc, false);
 }

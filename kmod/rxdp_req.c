@@ -11,7 +11,9 @@
  *
  * A WQE is read from the checked copy (rxdp_sq_wqe()) into req_wqe under
  * the SQ lock; the packet is built and sent without it.  When the QP was
- * reset or flushed meanwhile, the packet is dropped instead.
+ * reset or flushed meanwhile, the packet is dropped instead.  While its
+ * memory is read, the WQE is marked busy (sq.busy), and a completion of
+ * it from elsewhere (an ACK, a flush) waits for the copy to end.
  *
  * UD and GSI: one WQE, one packet, complete once it is sent.  RC and UC:
  * a message is cut into packets of the path MTU (a READ is one request),
@@ -213,11 +215,14 @@ static bool rxdp_req_ud(struct rxdp_qp *qp)
 	gen = qp->rx_gen;
 	psn = qp->req_psn;
 	qp->req_psn = rxdp_psn_add(psn, 1);
+	WRITE_ONCE(qp->sq.busy, idx + 1);
 	spin_unlock_irqrestore(&qp->sq.lock, flags);
 
 	status = wqe->status;
 	if (status == IB_WC_SUCCESS)
 		status = rxdp_req_ud_build(qp, wqe, psn, &tp);
+	/* its memory read: a flush may complete it now (rxdp_wq_wait_idle()) */
+	smp_store_release(&qp->sq.busy, 0);
 
 	/*
 	 * UD sends complete in order, once they left: a frame to the
@@ -395,6 +400,8 @@ static bool rxdp_req_rc_pick(struct rxdp_qp *qp, struct rxdp_req_pkt *rp,
 		qp->req_wqe_idx = idx;
 		qp->req_wqe_gen = qp->req_gen;
 	}
+	/* its memory is read without the lock: it completes after that */
+	WRITE_ONCE(qp->sq.busy, idx + 1);
 	return true;
 }
 
@@ -493,6 +500,8 @@ static bool rxdp_req_rc(struct rxdp_qp *qp)
 		return false;
 
 	status = rxdp_req_rc_build(qp, &rp, &tp);
+	/* pairs with rxdp_wq_wait_idle(): the copy is done before it is free */
+	smp_store_release(&qp->sq.busy, 0);
 
 	spin_lock_irqsave(&qp->sq.lock, flags);
 	if (qp->rx_gen != rp.rx_gen || qp->req_gen != rp.gen ||

@@ -239,8 +239,8 @@ out:
 }
 
 /* Write len bytes at offset off of the held receive WQE's buffers. */
-static enum ib_wc_status rxdp_resp_fill(struct rxdp_qp *qp, u32 off,
-					const struct rxdp_pkt *pkt)
+static enum ib_wc_status rxdp_resp_fill_sges(struct rxdp_qp *qp, u32 off,
+					     const struct rxdp_pkt *pkt)
 {
 	const struct rxe_recv_wqe *wqe = qp->resp_wqe;
 	struct ib_pd *pd = qp->srq ? qp->srq->ibsrq.pd : qp->ibqp.pd;
@@ -272,6 +272,27 @@ static enum ib_wc_status rxdp_resp_fill(struct rxdp_qp *qp, u32 off,
 		off = 0;
 	}
 	return IB_WC_SUCCESS;
+}
+
+/*
+ * Write the packet's payload at offset off of the held receive WQE's
+ * buffers.  A flush on another CPU (rxdp_flush_held()) waits until this
+ * is done before the buffers are the ULP's again.
+ * Return: IB_WC_WR_FLUSH_ERR when the WQE was flushed meanwhile.
+ */
+static enum ib_wc_status rxdp_resp_fill(struct rxdp_qp *qp, u32 off,
+					const struct rxdp_pkt *pkt)
+{
+	enum ib_wc_status status = IB_WC_WR_FLUSH_ERR;
+
+	WRITE_ONCE(qp->rq.busy, 1);
+	/* pairs with the barrier in rxdp_flush_held() */
+	smp_mb();
+	if (READ_ONCE(qp->resp_wqe_held))
+		status = rxdp_resp_fill_sges(qp, off, pkt);
+	/* the writes done before a flush may see it (rxdp_wq_wait_idle()) */
+	smp_store_release(&qp->rq.busy, 0);
+	return status;
 }
 
 /*
@@ -512,6 +533,10 @@ static u8 rxdp_resp_send(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 	if (!qp->resp_wqe_held)
 		return RXDP_AETH_NAK_INV;
 	status = rxdp_resp_fill(qp, qp->resp_recv_off, pkt);
+	if (status == IB_WC_WR_FLUSH_ERR) {
+		*done = true;	/* the QP went to the error state */
+		return 0;
+	}
 	if (status != IB_WC_SUCCESS) {
 		rxdp_resp_fail(qp, gen, status == IB_WC_LOC_LEN_ERR ?
 			       RXDP_AETH_NAK_INV : RXDP_AETH_NAK_OP, status);
