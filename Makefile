@@ -36,6 +36,8 @@ LDLIBS_BPF := $(shell pkg-config --libs libbpf libxdp 2>/dev/null)
 
 # --- kernel module --------------------------------------------------------
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/Kbuild include/*.h include/uapi/*.h)
+ULP_SRCS := $(wildcard selftests/kmod/*.c selftests/kmod/Kbuild)
+ULP_KO	:= $(BUILD)/ulp/$(KVER)/rxdp_ulp_test.ko
 
 kmod/rxdp.ko: $(KMOD_SRCS)
 	$(call msg,KMOD,$@ [$(KVER)])
@@ -46,7 +48,7 @@ kmod/rxdp.ko: $(KMOD_SRCS)
 # tree scripts/debug-kernel builds or finds in its cache.
 DEBUG_KMOD := $(BUILD)/debug/kmod
 
-kmod-debug: $(KMOD_SRCS)
+kmod-debug: $(KMOD_SRCS) $(ULP_SRCS)
 	$(Q)tree=$$(scripts/debug-kernel) && \
 	mkdir -p $(DEBUG_KMOD) $(BUILD)/debug/include/uapi && \
 	cp -p kmod/*.c kmod/*.h kmod/Kbuild $(DEBUG_KMOD)/ && \
@@ -55,7 +57,18 @@ kmod-debug: $(KMOD_SRCS)
 	if [ "$$(cat $(DEBUG_KMOD)/.tree 2>/dev/null)" != "$$tree" ]; then \
 		rm -f $(DEBUG_KMOD)/rxdp.ko; echo "$$tree" >$(DEBUG_KMOD)/.tree; fi && \
 	printf '  %-8s %s\n' KMOD "build/debug/kmod/rxdp.ko [$$(cat $$tree/.release)]" && \
-	$(MAKE) -C $$tree M=$(DEBUG_KMOD) W=1 $(if $(V),,-s) modules
+	$(MAKE) -C $$tree M=$(DEBUG_KMOD) W=1 $(if $(V),,-s) modules && \
+	ulp=$(BUILD)/ulp/$$(cat $$tree/.release) && mkdir -p $$ulp && \
+	cp -p $(ULP_SRCS) $$ulp/ && \
+	$(MAKE) -C $$tree M=$$ulp W=1 $(if $(V),,-s) modules
+
+# The selftests' kernel ULP (selftests/kmod), built per kernel into
+# build/ulp/<release>/ from a copy of its sources, as vm_ulp looks for it;
+# kmod-debug builds the debug kernel's.
+$(ULP_KO): $(ULP_SRCS)
+	$(call msg,KMOD,$@ [$(KVER)])
+	$(Q)mkdir -p $(@D) && cp -p $(ULP_SRCS) $(@D)/
+	$(Q)$(MAKE) -C $(KDIR) M=$(@D) W=1 $(if $(V),,-s) modules
 
 # --- kselftest harness, taken from Debian's linux-source ------------------
 KSRC_TAR ?= $(lastword $(sort $(wildcard /usr/src/linux-source-6.12*.tar.xz)))
@@ -111,7 +124,7 @@ deps:
 _all: build
 build: kmod bpf-progs selftests
 kmod: kmod/rxdp.ko
-selftests: $(VM_TESTS) $(HOST_TESTS)
+selftests: $(VM_TESTS) $(HOST_TESTS) $(ULP_KO)
 
 _check: build
 	$(Q)KDIR=$(KDIR) KVER=$(KVER) RUN=$(RUN) scripts/check

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rxdp_ulp_test: what a kernel ULP relies on of an rxdp device, for the
+ * selftests (vm_ulp).  It runs on load, against dev=<ib device> with its
+ * RoCEv2 GID gid=<index> as both ends of every path, and fails to load
+ * (-EIO) when a check fails; the kernel log says which.
+ *
+ * Two RC QPs of the device, connected to each other, move SENDs between
+ * kmalloc'd buffers through the DMA lkey, as ULPs do.  Every WQE must
+ * complete once; a SEND that completes successfully must have arrived
+ * intact.  In most rounds one QP and then the other is moved to the
+ * error state while the messages are on their way, and each buffer is
+ * freed the moment its completion (success or flush) is polled: a
+ * requester still reading it, or a responder still writing it, after that
+ * is a use-after-free, which KASAN reports (the debug kernel's run fails
+ * on it).  The posts run on another CPU than the flush, so that the
+ * device's requester and responder run there too.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <rdma/ib_cache.h>
+#include <rdma/ib_verbs.h>
+
+#define ULP_MSGS	32
+#define ULP_MSG_LEN	(64 * 1024 + 3)
+#define ULP_PSN		0x123456
+#define ULP_MAX_CUT_US	20000
+
+static char *dev = "";
+module_param(dev, charp, 0444);
+MODULE_PARM_DESC(dev, "the ib device to test");
+static int gid;
+module_param(gid, int, 0444);
+MODULE_PARM_DESC(gid, "index of the device's RoCEv2 GID to connect through");
+static int rounds = 64;
+module_param(rounds, int, 0444);
+MODULE_PARM_DESC(rounds, "rounds; one in eight moves no QP to ERR");
+
+struct ulp_qp {
+	struct ib_qp	*qp;
+	struct ib_cq	*cq;
+	void		*buf[ULP_MSGS];
+	u64		dma[ULP_MSGS];
+	int		done;		/* completions polled */
+};
+
+struct ulp_round {
+	struct ib_device	*ibdev;
+	struct ib_pd		*pd;
+	union ib_gid		gid;
+	u8			mac[ETH_ALEN];	/* the GID's netdev's */
+	struct ulp_qp		snd, rcv;
+	struct work_struct	post;
+	int			post_cpu;
+	int			post_err;
+	bool			started;	/* the posts began */
+	u32			span_us;	/* a whole transfer took */
+	u32			seed;
+	u32			delivered;	/* receives that succeeded */
+	u32			flushed;	/* WQEs that completed so */
+};
+
+static u8 ulp_byte(u32 seed, u32 msg, u32 i)
+{
+	return (u8)(seed + msg * 7 + i * 13 + (i >> 8));
+}
+
+static int ulp_qp_create(struct ulp_round *r, struct ulp_qp *q)
+{
+	struct ib_qp_init_attr ia = {
+		.qp_type = IB_QPT_RC,
+		.sq_sig_type = IB_SIGNAL_ALL_WR,
+		.cap = { .max_send_wr = ULP_MSGS, .max_recv_wr = ULP_MSGS,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+
+	q->cq = ib_alloc_cq(r->ibdev, NULL, 2 * ULP_MSGS, 0, IB_POLL_DIRECT);
+	if (IS_ERR(q->cq)) {
+		int err = PTR_ERR(q->cq);
+
+		q->cq = NULL;
+		return err;
+	}
+	ia.send_cq = q->cq;
+	ia.recv_cq = q->cq;
+	q->qp = ib_create_qp(r->pd, &ia);
+	if (IS_ERR(q->qp)) {
+		int err = PTR_ERR(q->qp);
+
+		q->qp = NULL;
+		return err;
+	}
+	return 0;
+}
+
+static int ulp_qp_connect(struct ulp_round *r, struct ulp_qp *q, u32 dqpn)
+{
+	struct ib_qp_attr a = {
+		.qp_state = IB_QPS_INIT,
+		.port_num = 1,
+		.qp_access_flags = IB_ACCESS_LOCAL_WRITE,
+	};
+	int err;
+
+	err = ib_modify_qp(q->qp, &a, IB_QP_STATE | IB_QP_PKEY_INDEX |
+			   IB_QP_PORT | IB_QP_ACCESS_FLAGS);
+	if (err)
+		return err;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IB_QPS_RTR;
+	a.path_mtu = IB_MTU_1024;
+	a.dest_qp_num = dqpn;
+	a.rq_psn = ULP_PSN;
+	a.max_dest_rd_atomic = 1;
+	a.min_rnr_timer = 1;
+	a.ah_attr.type = RDMA_AH_ATTR_TYPE_ROCE;
+	rdma_ah_set_port_num(&a.ah_attr, 1);
+	rdma_ah_set_grh(&a.ah_attr, &r->gid, 0, gid, 64, 0);
+	/* a kernel ULP resolves the address itself: this device's own */
+	memcpy(a.ah_attr.roce.dmac, r->mac, ETH_ALEN);
+	err = ib_modify_qp(q->qp, &a, IB_QP_STATE | IB_QP_AV | IB_QP_PATH_MTU |
+			   IB_QP_DEST_QPN | IB_QP_RQ_PSN |
+			   IB_QP_MAX_DEST_RD_ATOMIC | IB_QP_MIN_RNR_TIMER);
+	if (err)
+		return err;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IB_QPS_RTS;
+	a.timeout = 14;
+	a.retry_cnt = 7;
+	a.rnr_retry = 7;
+	a.sq_psn = ULP_PSN;
+	a.max_rd_atomic = 1;
+	return ib_modify_qp(q->qp, &a, IB_QP_STATE | IB_QP_TIMEOUT |
+			    IB_QP_RETRY_CNT | IB_QP_RNR_RETRY | IB_QP_SQ_PSN |
+			    IB_QP_MAX_QP_RD_ATOMIC);
+}
+
+static int ulp_to_err(struct ulp_qp *q)
+{
+	struct ib_qp_attr a = { .qp_state = IB_QPS_ERR };
+
+	return ib_modify_qp(q->qp, &a, IB_QP_STATE);
+}
+
+static void ulp_buf_free(struct ulp_round *r, struct ulp_qp *q, u32 i,
+			 enum dma_data_direction dir)
+{
+	if (!q->buf[i])
+		return;
+	ib_dma_unmap_single(r->ibdev, q->dma[i], ULP_MSG_LEN, dir);
+	kfree(q->buf[i]);
+	q->buf[i] = NULL;
+}
+
+static int ulp_buf_alloc(struct ulp_round *r, struct ulp_qp *q, u32 i,
+			 enum dma_data_direction dir)
+{
+	q->buf[i] = kmalloc(ULP_MSG_LEN, GFP_KERNEL);
+	if (!q->buf[i])
+		return -ENOMEM;
+	if (dir == DMA_TO_DEVICE) {
+		u8 *p = q->buf[i];
+		u32 k;
+
+		for (k = 0; k < ULP_MSG_LEN; k++)
+			p[k] = ulp_byte(r->seed, i, k);
+	} else {
+		memset(q->buf[i], 0, ULP_MSG_LEN);
+	}
+	q->dma[i] = ib_dma_map_single(r->ibdev, q->buf[i], ULP_MSG_LEN, dir);
+	if (ib_dma_mapping_error(r->ibdev, q->dma[i])) {
+		kfree(q->buf[i]);
+		q->buf[i] = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The posts, on another CPU: the receives, then the SENDs. */
+static void ulp_post_work(struct work_struct *work)
+{
+	struct ulp_round *r = container_of(work, struct ulp_round, post);
+	const struct ib_send_wr *sbad;
+	const struct ib_recv_wr *rbad;
+	u32 i;
+
+	/* pairs with the acquire in ulp_round(): its clock starts */
+	smp_store_release(&r->started, true);
+	for (i = 0; i < ULP_MSGS && !r->post_err; i++) {
+		struct ib_sge sge = {
+			.addr = r->rcv.dma[i], .length = ULP_MSG_LEN,
+			.lkey = r->pd->local_dma_lkey,
+		};
+		struct ib_recv_wr wr = {
+			.wr_id = i, .sg_list = &sge, .num_sge = 1,
+		};
+
+		r->post_err = ib_post_recv(r->rcv.qp, &wr, &rbad);
+	}
+	for (i = 0; i < ULP_MSGS && !r->post_err; i++) {
+		struct ib_sge sge = {
+			.addr = r->snd.dma[i], .length = ULP_MSG_LEN,
+			.lkey = r->pd->local_dma_lkey,
+		};
+		struct ib_send_wr wr = {
+			.wr_id = i, .sg_list = &sge, .num_sge = 1,
+			.opcode = IB_WR_SEND, .send_flags = IB_SEND_SIGNALED,
+		};
+
+		r->post_err = ib_post_send(r->snd.qp, &wr, &sbad);
+	}
+}
+
+static bool ulp_recv_intact(struct ulp_round *r, u32 i, u32 len)
+{
+	const u8 *p = r->rcv.buf[i];
+	u32 k;
+
+	if (len != ULP_MSG_LEN)
+		return false;
+	for (k = 0; k < len; k++)
+		if (p[k] != ulp_byte(r->seed, i, k))
+			return false;
+	return true;
+}
+
+/*
+ * Poll q's completions, freeing each buffer as its completion comes.
+ * Return: false when a completion is wrong (its WQE already completed,
+ * out of order, or a bad status or payload).
+ */
+static bool ulp_poll(struct ulp_round *r, struct ulp_qp *q, bool recv)
+{
+	enum dma_data_direction dir = recv ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+	struct ib_wc wc[4];
+	int n, k;
+
+	n = ib_poll_cq(q->cq, ARRAY_SIZE(wc), wc);
+	for (k = 0; k < n; k++) {
+		u32 i = wc[k].wr_id;
+
+		if (i != q->done || wc[k].qp != q->qp) {
+			pr_err("%s: completion of WR %u after %d done\n",
+			       recv ? "recv" : "send", i, q->done);
+			return false;
+		}
+		q->done++;
+		if (wc[k].status != IB_WC_SUCCESS &&
+		    wc[k].status != IB_WC_WR_FLUSH_ERR) {
+			pr_err("%s %u: status %s\n", recv ? "recv" : "send", i,
+			       ib_wc_status_msg(wc[k].status));
+			return false;
+		}
+		if (recv && wc[k].status == IB_WC_SUCCESS &&
+		    !ulp_recv_intact(r, i, wc[k].byte_len)) {
+			pr_err("recv %u: payload wrong (%u bytes)\n", i,
+			       wc[k].byte_len);
+			return false;
+		}
+		if (wc[k].status == IB_WC_SUCCESS)
+			r->delivered += recv;
+		else
+			r->flushed++;
+		/* the buffer is the ULP's again */
+		ulp_buf_free(r, q, i, dir);
+	}
+	return true;
+}
+
+/*
+ * One round; cut: move the QPs to ERR that many microseconds after the
+ * posts began, the receiver or the sender first, or never (-1: then the
+ * round measures how long a whole transfer takes).
+ */
+static int ulp_round(struct ulp_round *r, int cut, bool rcv_first)
+{
+	unsigned long deadline;
+	ktime_t t0;
+	int err;
+	u32 i;
+
+	err = ulp_qp_create(r, &r->snd) ?: ulp_qp_create(r, &r->rcv);
+	if (err)
+		return err;
+	err = ulp_qp_connect(r, &r->snd, r->rcv.qp->qp_num) ?:
+	      ulp_qp_connect(r, &r->rcv, r->snd.qp->qp_num);
+	if (err)
+		return err;
+	for (i = 0; i < ULP_MSGS && !err; i++)
+		err = ulp_buf_alloc(r, &r->snd, i, DMA_TO_DEVICE) ?:
+		      ulp_buf_alloc(r, &r->rcv, i, DMA_FROM_DEVICE);
+	if (err)
+		return err;
+
+	r->post_err = 0;
+	r->started = false;
+	INIT_WORK_ONSTACK(&r->post, ulp_post_work);
+	schedule_work_on(r->post_cpu, &r->post);
+	/* not asleep: the transfer may be over by the time we woke */
+	while (!smp_load_acquire(&r->started))
+		cpu_relax();
+	t0 = ktime_get();
+	if (cut >= 0) {
+		udelay(cut);
+		if (rcv_first)
+			err = ulp_to_err(&r->rcv) ?: ulp_to_err(&r->snd);
+		else
+			err = ulp_to_err(&r->snd) ?: ulp_to_err(&r->rcv);
+	}
+	deadline = jiffies + 60 * HZ;
+	while (!err && (r->snd.done < ULP_MSGS || r->rcv.done < ULP_MSGS)) {
+		if (!ulp_poll(r, &r->snd, false) || !ulp_poll(r, &r->rcv, true)) {
+			err = -EIO;
+			break;
+		}
+		if (time_after(jiffies, deadline)) {
+			pr_err("%d of %d sends, %d of %d receives completed\n",
+			       r->snd.done, ULP_MSGS, r->rcv.done, ULP_MSGS);
+			err = -ETIMEDOUT;
+			break;
+		}
+		cond_resched();
+	}
+	if (cut < 0)
+		r->span_us = min_t(s64, ktime_us_delta(ktime_get(), t0),
+				   ULP_MAX_CUT_US);
+	flush_work(&r->post);
+	destroy_work_on_stack(&r->post);
+	if (!err && r->post_err)
+		err = r->post_err;
+	return err;
+}
+
+static void ulp_round_end(struct ulp_round *r)
+{
+	struct ulp_qp *qs[] = { &r->snd, &r->rcv };
+	u32 i, k;
+
+	for (k = 0; k < ARRAY_SIZE(qs); k++) {
+		struct ulp_qp *q = qs[k];
+
+		if (q->qp)
+			ib_destroy_qp(q->qp);
+		/* a WQE that never completed: its buffer is safe now */
+		for (i = 0; i < ULP_MSGS; i++)
+			ulp_buf_free(r, q, i, k ? DMA_FROM_DEVICE :
+					       DMA_TO_DEVICE);
+		if (q->cq)
+			ib_free_cq(q->cq);
+		memset(q, 0, sizeof(*q));
+	}
+}
+
+static int ulp_run(struct ib_device *ibdev, int post_cpu)
+{
+	const struct ib_gid_attr *ga;
+	struct ulp_round *r;
+	int i, err = 0, cuts = 0;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->ibdev = ibdev;
+	r->post_cpu = post_cpu;
+	ga = rdma_get_gid_attr(ibdev, 1, gid);
+	if (IS_ERR(ga)) {
+		err = PTR_ERR(ga);
+		goto out;
+	}
+	r->gid = ga->gid;
+	err = rdma_read_gid_l2_fields(ga, NULL, r->mac);
+	rdma_put_gid_attr(ga);
+	if (err)
+		goto out;
+	r->pd = ib_alloc_pd(ibdev, 0);
+	if (IS_ERR(r->pd)) {
+		err = PTR_ERR(r->pd);
+		goto out;
+	}
+	for (i = 0; i < rounds && !err; i++) {
+		int cut = i % 8 ? (int)get_random_u32_below(r->span_us + 1) : -1;
+
+		r->seed = get_random_u32();
+		err = ulp_round(r, cut, i & 1);
+		if (err)
+			pr_err("round %d (ERR after %d us, %s first): %d\n",
+			       i, cut, i & 1 ? "receiver" : "sender", err);
+		cuts += cut >= 0;
+		ulp_round_end(r);
+	}
+	ib_dealloc_pd(r->pd);
+	if (!err)
+		pr_info("%d rounds on %s, %d cut short: %u messages delivered intact, %u WQEs flushed, every one completed once\n",
+			rounds, dev_name(&ibdev->dev), cuts, r->delivered,
+			r->flushed);
+out:
+	kfree(r);
+	return err;
+}
+
+struct ulp_main {
+	struct ib_device	*ibdev;
+	struct completion	done;
+	int			post_cpu;
+	int			err;
+};
+
+/* The rounds run on one CPU, bound, and post on another. */
+static int ulp_thread(void *data)
+{
+	struct ulp_main *m = data;
+
+	m->err = ulp_run(m->ibdev, m->post_cpu);
+	complete(&m->done);
+	return 0;
+}
+
+static int __init ulp_test_init(void)
+{
+	struct ulp_main m = {};
+	struct task_struct *t;
+	int cpu;
+
+	cpu = cpumask_first(cpu_online_mask);
+	m.post_cpu = cpumask_next(cpu, cpu_online_mask);
+	if (m.post_cpu >= nr_cpu_ids) {
+		pr_err("needs two CPUs\n");
+		return -EOPNOTSUPP;
+	}
+	m.ibdev = ib_device_get_by_name(dev, RDMA_DRIVER_UNKNOWN);
+	if (!m.ibdev) {
+		pr_err("no ib device '%s'\n", dev);
+		return -ENODEV;
+	}
+	init_completion(&m.done);
+	t = kthread_create_on_cpu(ulp_thread, &m, cpu, "rxdp_ulp_test/%u");
+	if (IS_ERR(t)) {
+		m.err = PTR_ERR(t);
+	} else {
+		/* it must be gone from this module's text before init ends */
+		get_task_struct(t);
+		wake_up_process(t);
+		wait_for_completion(&m.done);
+		kthread_stop_put(t);
+	}
+	ib_device_put(m.ibdev);
+	return m.err ? -EIO : 0;
+}
+
+static void __exit ulp_test_exit(void)
+{
+}
+
+module_init(ulp_test_init);
+module_exit(ulp_test_exit);
+MODULE_DESCRIPTION("rxdp selftests: a kernel ULP on an rxdp device");
+MODULE_LICENSE("GPL");
