@@ -336,6 +336,8 @@ struct rxdp_qp {
 	}			resp_atomic[RXDP_RESP_ATOMICS];
 	/* the READ whose responses the sender sends, while pending */
 	bool			resp_read_pending;
+	/* READ requests queued that ask again for what was asked before */
+	atomic_t		resp_read_again;
 	struct {
 		u64		va;
 		u32		rkey;
@@ -373,6 +375,7 @@ struct rxdp_rx_pkt {
 	struct rxdp_rx_info	info;
 	u32			gen;		/* the QP's rx_gen it came in */
 	u32			len;		/* to the end of the ICRC */
+	bool			read_again;	/* counted in resp_read_again */
 	u8			data[];
 };
 
@@ -708,6 +711,7 @@ void rxdp_resp_batch_end(struct rxdp_qp *qp);
 void rxdp_resp_reset(struct rxdp_qp *qp);
 bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen);
 bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget);
+bool rxdp_resp_read_again(struct rxdp_qp *qp, const u8 *bth);
 
 /* rxdp_comp.c: the completer */
 void rxdp_comp_packet(struct rxdp_qp *qp, const struct rxdp_pkt *pkt);

@@ -416,7 +416,9 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 		struct rxdp_mr *mr = NULL;
 		struct rxdp_tx_pkt tp;
 
-		if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))))
+		/* asked again meanwhile: that request goes first */
+		if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))) ||
+		    atomic_read(&qp->resp_read_again))
 			break;
 		if (!*budget)
 			return true;
@@ -453,6 +455,30 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 	if (!test_bit(RXDP_QP_DYING, &qp->flags))
 		queue_work(system_bh_wq, &qp->rx_work);
 	return false;
+}
+
+/**
+ * rxdp_resp_read_again - is a packet about to be queued a READ asked again?
+ * @qp: the QP
+ * @bth: the packet's BTH, in the module's copy
+ *
+ * The requester asks again for a READ from the first response it missed,
+ * and takes no response past that one until the new ones come.  So a READ
+ * request for a PSN already taken supersedes the READ being served, and
+ * any such request queued before it: the sender stops serving while one
+ * is queued (rxdp_resp_read_serve()), and the responder takes it next,
+ * instead of sending the rest of the old ones first (each loss would cost
+ * the rest of the READ again).  The caller counts the packet in
+ * resp_read_again before it is queued, and the responder uncounts it as it
+ * takes it.  resp_psn is read without rx_lock: a request misjudged at
+ * worst stops a READ early, which the requester asks for again.
+ * Context: BH disabled.
+ */
+bool rxdp_resp_read_again(struct rxdp_qp *qp, const u8 *bth)
+{
+	return qp->ibqp.qp_type == IB_QPT_RC &&
+	       rxdp_bth_opcode(bth) == IB_OPCODE_RC_RDMA_READ_REQUEST &&
+	       rxdp_psn_diff(rxdp_bth_psn(bth), READ_ONCE(qp->resp_psn)) < 0;
 }
 
 /* Atomics of every rxdp QP are atomic with respect to one another. */

@@ -61,6 +61,13 @@ static void rxdp_rx_deliver(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
 	atomic64_inc(&qp->rx_consumed);
 }
 
+/* A queued packet leaves the queue, taken or dropped (rxdp_resp_read_again()). */
+static void rxdp_rx_uncount(struct rxdp_qp *qp, const struct rxdp_rx_pkt *pkt)
+{
+	if (pkt->read_again)
+		atomic_dec(&qp->resp_read_again);
+}
+
 static void rxdp_rx_work(struct work_struct *work)
 {
 	struct rxdp_qp *qp = container_of(work, struct rxdp_qp, rx_work);
@@ -73,6 +80,8 @@ static void rxdp_rx_work(struct work_struct *work)
 	       (pkt = ptr_ring_consume(&qp->rx_ring))) {
 		const struct rxdp_frame fr = { pkt->data, pkt->len };
 
+		/* before: the READ it asks for again is not stopped for it */
+		rxdp_rx_uncount(qp, pkt);
 		rxdp_rx_deliver(qp, &pkt->info, &fr, pkt->gen);
 		kfree(pkt);
 		budget--;
@@ -118,8 +127,10 @@ void rxdp_rx_drain(struct rxdp_qp *qp)
 	spin_lock_bh(&qp->rx_lock);
 	spin_unlock_bh(&qp->rx_lock);
 	cancel_work_sync(&qp->rx_work);
-	while ((pkt = ptr_ring_consume_bh(&qp->rx_ring)))
+	while ((pkt = ptr_ring_consume_bh(&qp->rx_ring))) {
+		rxdp_rx_uncount(qp, pkt);
 		kfree(pkt);
+	}
 }
 
 /* Destroy: the responder stops; nothing produces any more. */
@@ -353,12 +364,18 @@ static int rxdp_rx_copy_queue(struct rxdp_qp *qp, const struct rxdp_frame *fr,
 		kfree(pkt);
 		return -EBADMSG;
 	}
+	/* counted first: a READ being served stops for it */
+	pkt->read_again = rxdp_resp_read_again(qp, pkt->data + info->bth_off);
+	if (pkt->read_again)
+		atomic_inc(&qp->resp_read_again);
 	err = rxdp_rx_queue(qp, pkt);
-	if (err)
+	if (err) {
+		rxdp_rx_uncount(qp, pkt);
 		kfree(pkt);
-	else
-		atomic64_inc(&qp->rx_copied);
-	return err;
+		return err;
+	}
+	atomic64_inc(&qp->rx_copied);
+	return 0;
 }
 
 /**
