@@ -317,10 +317,9 @@ static struct rxe_send_wqe *rxdp_comp_answered(struct rxdp_qp *qp, u32 psn)
  */
 static int rxdp_comp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 {
-	u32 mtu = rxdp_qp_mtu(qp), psn = pkt->psn, op = pkt->opcode & 0x1f;
-	bool last = op == IB_OPCODE_RDMA_READ_RESPONSE_LAST ||
-		    op == IB_OPCODE_RDMA_READ_RESPONSE_ONLY;
+	u32 mtu = rxdp_qp_mtu(qp), psn = pkt->psn;
 	struct rxe_send_wqe *wqe;
+	bool last;
 	u32 at, k;
 	u64 off;
 
@@ -347,7 +346,11 @@ static int rxdp_comp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 		return 1;
 	}
 	off = (u64)rxdp_psn_diff(psn, wqe->first_psn) * mtu;
-	/* every response but the last is a full one, the last ends it */
+	/*
+	 * Every response but the READ's last is a full one (the last of a
+	 * request for a part of it too), the last ends it.
+	 */
+	last = psn == wqe->last_psn;
 	if ((!last && pkt->paylen != mtu) || pkt->paylen > mtu ||
 	    off + pkt->paylen > wqe->dma.length ||
 	    (last && off + pkt->paylen != wqe->dma.length))

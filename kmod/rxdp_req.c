@@ -16,12 +16,12 @@
  * it from elsewhere (an ACK, a flush) waits for the copy to end.
  *
  * UD and GSI: one WQE, one packet, complete once it is sent.  RC and UC:
- * a message is cut into packets of the path MTU (a READ is one request),
- * each with the next PSN; UC completes a message once it is sent, RC when
- * the completer hears of it.  No more than req_window PSNs are in
- * flight, and never 2^23 with a long message, where their order would be
- * lost; no more READs than max_rd_atomic, and a fenced WQE waits for the
- * READs before it.
+ * a message is cut into packets of the path MTU (a READ into requests for
+ * parts of it, rxdp_req_read_part()), each with the next PSN; UC
+ * completes a message once it is sent, RC when the completer hears of
+ * it.  No more than req_window PSNs are in flight, and never 2^23 with a
+ * long message, where their order would be lost; no more READs than
+ * max_rd_atomic, and a fenced WQE waits for the READs before it.
  */
 #include "rxdp.h"
 #include "rxdp_hdr.h"
@@ -260,6 +260,7 @@ struct rxdp_req_pkt {
 	u32			psn;
 	u32			offset;		/* into the message */
 	u32			paylen;
+	u32			read_len;	/* a READ request asks for */
 	u8			opcode;
 	bool			last;		/* of the message */
 	bool			ackreq;
@@ -312,6 +313,40 @@ static u8 rxdp_req_op(u32 wr_opcode, bool first, bool last)
 static u32 rxdp_npkts(u32 len, u32 mtu)
 {
 	return len ? DIV_ROUND_UP(len, mtu) : 1;
+}
+
+/* the responses of a part of a READ, which a request asks for */
+#define RXDP_READ_PART		64
+
+/*
+ * A READ is asked for in parts of RXDP_READ_PART responses, counted from
+ * its start, one request each; asked for again from a lost response, a
+ * part is asked for to its end, so that each request the responder gets
+ * again is one it got before (a responder finds what to send again by
+ * the request it had).  The next part goes once all but half a part of
+ * what came before is answered, or all of it where max_rd_atomic leaves
+ * room for one request: the responder never has more READs than that,
+ * and a response or request lost costs a part at most, however long the
+ * READ.  Return: false when the next part waits.  Context: sq.lock held.
+ */
+static bool rxdp_req_read_part(struct rxdp_qp *qp,
+			       const struct rxe_send_wqe *wqe,
+			       struct rxdp_req_pkt *rp, u32 mtu)
+{
+	u32 left = wqe->dma.length - rp->offset, done = rp->offset / mtu;
+	s32 ahead = rxdp_psn_diff(rp->psn, qp->comp_psn);
+
+	if (rp->offset) {
+		bool two = qp->req_rd_atomic + 2 <=
+			   max_t(u32, qp->attr.max_rd_atomic, 1);
+
+		if (ahead > (two ? RXDP_READ_PART / 2 : 0))
+			return false;
+	}
+	rp->read_len = min((RXDP_READ_PART - done % RXDP_READ_PART) * mtu,
+			   left);
+	rp->last = rp->read_len == left;
+	return true;
 }
 
 /*
@@ -379,10 +414,14 @@ static bool rxdp_req_rc_pick(struct rxdp_qp *qp, struct rxdp_req_pkt *rp,
 	rp->psn = psn;
 	rp->offset = qp->req_offset;
 	rp->path = qp->path;
+	rp->read_len = 0;
 	if (rxdp_wqe_is_rd_atomic(wqe)) {
-		/* one request; the data come in the answer */
+		/* a request; the data come in the answer */
 		rp->paylen = 0;
 		rp->last = true;
+		if (wqe->wr.opcode == IB_WR_RDMA_READ &&
+		    !rxdp_req_read_part(qp, wqe, rp, mtu))
+			return false;
 	} else {
 		rp->paylen = min(mtu, len - rp->offset);
 		rp->last = rp->offset + rp->paylen >= len;
@@ -424,7 +463,8 @@ static enum ib_wc_status rxdp_req_rc_build(struct rxdp_qp *qp,
 		     -rp->paylen & 3, RXDP_PKEY_DEFAULT, qp->attr.dest_qp_num,
 		     rp->ackreq, rp->psn);
 	if (ext & RXDP_EXT_RETH) {
-		u32 len = wqe->dma.length - rp->offset;
+		u32 len = wr->opcode == IB_WR_RDMA_READ ? rp->read_len :
+			  wqe->dma.length - rp->offset;
 
 		rxdp_reth_set(rxdp_ext(bth, rp->opcode, RXDP_EXT_RETH),
 			      wr->wr.rdma.remote_addr + rp->offset,
@@ -524,9 +564,17 @@ static bool rxdp_req_rc(struct rxdp_qp *qp)
 		return fatal;
 	}
 	if (!rp.paylen && rxdp_wqe_is_rd_atomic(rxdp_sq_wqe(qp, rp.idx))) {
-		qp->req_psn = rxdp_psn_add(rxdp_sq_wqe(qp, rp.idx)->last_psn,
-					   1);
-		qp->req_rd_atomic++;
+		if (rp.last) {
+			qp->req_psn = rxdp_psn_add(rxdp_sq_wqe(qp,
+							       rp.idx)->last_psn,
+						   1);
+			qp->req_rd_atomic++;
+		} else {
+			/* a part of a READ: the next one asks from there */
+			qp->req_offset += rp.read_len;
+			qp->req_psn = rxdp_psn_add(rp.psn, rp.read_len /
+						   rxdp_qp_mtu(qp));
+		}
 	} else {
 		qp->req_offset += rp.paylen;
 		qp->req_psn = rxdp_psn_add(rp.psn, 1);

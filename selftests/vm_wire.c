@@ -1704,6 +1704,56 @@ TEST_F(lossy, every_message_once_in_order)
 }
 
 
+/*
+ * One long READ while the link misbehaves: it completes with its data,
+ * and each time the requester asks again from a lost response, the
+ * responder gives up the responses the request supersedes instead of
+ * sending the rest of the old ones first.  Without that, each loss costs
+ * the rest of the READ again: packets in the square of its length.
+ */
+TEST_F(lossy, long_read_asked_again)
+{
+	struct rc_end *a = &self->a, *c = &self->c;
+	const uint32_t len = big() / 4 + 5, half = BIG_BUF / 2;
+	long long sent = hw_counter(C_DEV, "sent_pkts");
+	long long dups = hw_counter(C_DEV, "duplicate_request");
+	long long timeouts = hw_counter(A_DEV, "local_ack_timeout_err");
+	uint32_t npkts = (len + 1023) / 1024;
+	struct ibv_sge ss = { .addr = (uintptr_t)a->buf, .length = len,
+			      .lkey = a->mr->lkey };
+	struct ibv_send_wr swr = {
+		.wr_id = 5, .sg_list = &ss, .num_sge = 1,
+		.opcode = IBV_WR_RDMA_READ,
+		.wr.rdma = { .remote_addr = (uintptr_t)c->buf + half,
+			     .rkey = c->mr->rkey },
+	}, *sbad;
+	struct ibv_wc wc;
+
+	if (variant->mtu)
+		SKIP(return, "the 1 KiB MTU variants say it");
+	fill(c->buf + half, len, 77);
+	memset(a->buf, 0, len);
+	ASSERT_LE(0, sent);
+	ASSERT_LE(0, dups);
+	ASSERT_LE(0, timeouts);
+	ASSERT_EQ(0, ibv_post_send(a->qp, &swr, &sbad));
+	ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 120000));
+	sent = hw_counter(C_DEV, "sent_pkts") - sent;
+	dups = hw_counter(C_DEV, "duplicate_request") - dups;
+	timeouts = hw_counter(A_DEV, "local_ack_timeout_err") - timeouts;
+	TH_LOG("%u responses, %lld packets sent for them, %lld requests again, %lld timeouts",
+	       npkts, sent, dups, timeouts);
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status)
+		TH_LOG("%s", ibv_wc_status_str(wc.status));
+	EXPECT_EQ(len, first_diff(a->buf, len, 77));
+	/*
+	 * A request asked again, or its timeout, costs what was in flight
+	 * (a part the requester asked for, and half of the next), not the
+	 * rest of the READ.
+	 */
+	EXPECT_LE(sent, (long long)npkts + 128 * (dups + timeouts + 1));
+}
+
 /* ---- forged packets on a live connection ---------------------------- */
 
 /*
