@@ -240,10 +240,12 @@ struct rxdp_wq {
  *
  * The memory of a WQE is its poster's again once the WQE completes: a ULP
  * may free a buffer on its flush completion.  The requester and the
- * responder use that memory without the queue's lock (one packet's copy,
- * BH off), so whoever else completes the WQE waits here first.  The mark
- * is set under the lock (or, for the RQ, with a barrier against the
- * held WQE's release), so no new one can appear meanwhile.
+ * responder use that memory without the queue's lock, for one packet's
+ * copy, with IRQs off (so an interrupt that posts to the QP, and spins on
+ * the lock the waiter holds, cannot come in between), and whoever else
+ * completes the WQE waits here first.  The mark is set under the lock
+ * (or, for the RQ, with a barrier against the held WQE's release), so no
+ * new one can appear meanwhile.
  */
 static inline void rxdp_wq_wait_idle(struct rxdp_wq *wq, u32 mark)
 {
@@ -338,6 +340,7 @@ struct rxdp_qp {
 	bool			resp_read_pending;
 	/* READ requests queued that ask again for what was asked before */
 	atomic_t		resp_read_again;
+	u32			resp_read_again_psn;	/* the last one's */
 	struct {
 		u64		va;
 		u32		rkey;

@@ -215,14 +215,16 @@ static bool rxdp_req_ud(struct rxdp_qp *qp)
 	gen = qp->rx_gen;
 	psn = qp->req_psn;
 	qp->req_psn = rxdp_psn_add(psn, 1);
+	/* marked busy: IRQs stay off until the copy is done */
 	WRITE_ONCE(qp->sq.busy, idx + 1);
-	spin_unlock_irqrestore(&qp->sq.lock, flags);
+	spin_unlock(&qp->sq.lock);
 
 	status = wqe->status;
 	if (status == IB_WC_SUCCESS)
 		status = rxdp_req_ud_build(qp, wqe, psn, &tp);
 	/* its memory read: a flush may complete it now (rxdp_wq_wait_idle()) */
 	smp_store_release(&qp->sq.busy, 0);
+	local_irq_restore(flags);
 
 	/*
 	 * UD sends complete in order, once they left: a frame to the
@@ -531,17 +533,20 @@ static bool rxdp_req_rc(struct rxdp_qp *qp)
 		return false;
 	spin_lock_irqsave(&qp->sq.lock, flags);
 	ok = rxdp_req_rc_pick(qp, &rp, &fatal);
-	if (fatal)
-		fatal = rxdp_qp_fatal_sq_locked(qp);
-	spin_unlock_irqrestore(&qp->sq.lock, flags);
-	if (fatal)
-		rxdp_qp_fatal_done(qp);
-	if (!ok)
+	if (!ok) {
+		if (fatal)
+			fatal = rxdp_qp_fatal_sq_locked(qp);
+		spin_unlock_irqrestore(&qp->sq.lock, flags);
+		if (fatal)
+			rxdp_qp_fatal_done(qp);
 		return false;
-
+	}
+	/* marked busy: IRQs stay off until the copy is done */
+	spin_unlock(&qp->sq.lock);
 	status = rxdp_req_rc_build(qp, &rp, &tp);
 	/* pairs with rxdp_wq_wait_idle(): the copy is done before it is free */
 	smp_store_release(&qp->sq.busy, 0);
+	local_irq_restore(flags);
 
 	spin_lock_irqsave(&qp->sq.lock, flags);
 	if (qp->rx_gen != rp.rx_gen || qp->req_gen != rp.gen ||

@@ -284,7 +284,10 @@ static enum ib_wc_status rxdp_resp_fill(struct rxdp_qp *qp, u32 off,
 					const struct rxdp_pkt *pkt)
 {
 	enum ib_wc_status status = IB_WC_WR_FLUSH_ERR;
+	unsigned long flags;
 
+	/* no interrupt on this CPU while a flush on another waits for it */
+	local_irq_save(flags);
 	WRITE_ONCE(qp->rq.busy, 1);
 	/* pairs with the barrier in rxdp_flush_held() */
 	smp_mb();
@@ -292,6 +295,7 @@ static enum ib_wc_status rxdp_resp_fill(struct rxdp_qp *qp, u32 off,
 		status = rxdp_resp_fill_sges(qp, off, pkt);
 	/* the writes done before a flush may see it (rxdp_wq_wait_idle()) */
 	smp_store_release(&qp->rq.busy, 0);
+	local_irq_restore(flags);
 	return status;
 }
 
@@ -381,6 +385,54 @@ static u8 rxdp_resp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 }
 
 /**
+ * rxdp_resp_read_again - count a READ request asked for again
+ * @qp: the QP
+ * @bth: the BTH of a packet about to be queued, in the module's copy
+ *
+ * The requester asks again for a READ from the first response it missed,
+ * and takes no response past that one until the new ones come: a request
+ * for a PSN the responder took before supersedes the responses from that
+ * PSN on of the READ being served.  The sender stops serving at that point
+ * while the request is queued (rxdp_resp_read_superseded()), and the
+ * responder takes it next, instead of sending the rest of the old READ
+ * first (each loss would cost the rest of the READ again).  Counted before
+ * the packet is queued, uncounted as the responder takes it or it is
+ * dropped.  resp_psn is read without rx_lock: a request misjudged at
+ * worst stops a READ early, which the requester asks for again.
+ * Context: BH disabled.
+ * Return: true when the packet was counted in resp_read_again.
+ */
+bool rxdp_resp_read_again(struct rxdp_qp *qp, const u8 *bth)
+{
+	u32 psn = rxdp_bth_psn(bth);
+
+	if (qp->ibqp.qp_type != IB_QPT_RC ||
+	    rxdp_bth_opcode(bth) != IB_OPCODE_RC_RDMA_READ_REQUEST ||
+	    rxdp_psn_diff(psn, READ_ONCE(qp->resp_psn)) >= 0)
+		return false;
+	WRITE_ONCE(qp->resp_read_again_psn, psn);
+	/* the PSN before the count: pairs with rxdp_resp_read_superseded() */
+	smp_mb__before_atomic();
+	atomic_inc(&qp->resp_read_again);
+	return true;
+}
+
+/*
+ * Does a READ asked for again wait in the queue for psn, the response the
+ * sender is about to send, or for one before it?  One for a later PSN (the
+ * next part of the READ, asked for again behind this one) does not stop
+ * this one: the requester waits for it.
+ */
+static bool rxdp_resp_read_superseded(struct rxdp_qp *qp, u32 psn)
+{
+	if (!atomic_read(&qp->resp_read_again))
+		return false;
+	/* pairs with the barrier in rxdp_resp_read_again() */
+	smp_rmb();
+	return rxdp_psn_diff(READ_ONCE(qp->resp_read_again_psn), psn) <= 0;
+}
+
+/**
  * rxdp_resp_read_serve - send the responses of the READ being served
  * @qp: an RC QP
  * @budget: packets the sender may still send; decreased
@@ -416,9 +468,9 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 		struct rxdp_mr *mr = NULL;
 		struct rxdp_tx_pkt tp;
 
-		/* asked again meanwhile: that request goes first */
 		if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))) ||
-		    atomic_read(&qp->resp_read_again))
+		    rxdp_resp_read_superseded(qp, rxdp_psn_add(qp->resp_read.psn,
+							       i)))
 			break;
 		if (!*budget)
 			return true;
@@ -455,30 +507,6 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 	if (!test_bit(RXDP_QP_DYING, &qp->flags))
 		queue_work(system_bh_wq, &qp->rx_work);
 	return false;
-}
-
-/**
- * rxdp_resp_read_again - is a packet about to be queued a READ asked again?
- * @qp: the QP
- * @bth: the packet's BTH, in the module's copy
- *
- * The requester asks again for a READ from the first response it missed,
- * and takes no response past that one until the new ones come.  So a READ
- * request for a PSN already taken supersedes the READ being served, and
- * any such request queued before it: the sender stops serving while one
- * is queued (rxdp_resp_read_serve()), and the responder takes it next,
- * instead of sending the rest of the old ones first (each loss would cost
- * the rest of the READ again).  The caller counts the packet in
- * resp_read_again before it is queued, and the responder uncounts it as it
- * takes it.  resp_psn is read without rx_lock: a request misjudged at
- * worst stops a READ early, which the requester asks for again.
- * Context: BH disabled.
- */
-bool rxdp_resp_read_again(struct rxdp_qp *qp, const u8 *bth)
-{
-	return qp->ibqp.qp_type == IB_QPT_RC &&
-	       rxdp_bth_opcode(bth) == IB_OPCODE_RC_RDMA_READ_REQUEST &&
-	       rxdp_psn_diff(rxdp_bth_psn(bth), READ_ONCE(qp->resp_psn)) < 0;
 }
 
 /* Atomics of every rxdp QP are atomic with respect to one another. */
@@ -556,8 +584,11 @@ static u8 rxdp_resp_send(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 			return 0;
 		}
 	}
-	if (!qp->resp_wqe_held)
-		return RXDP_AETH_NAK_INV;
+	/* a message in sequence holds its WQE, unless a flush took it */
+	if (!qp->resp_wqe_held) {
+		*done = true;	/* the QP went to the error state */
+		return 0;
+	}
 	status = rxdp_resp_fill(qp, qp->resp_recv_off, pkt);
 	if (status == IB_WC_WR_FLUSH_ERR) {
 		*done = true;	/* the QP went to the error state */

@@ -366,8 +366,6 @@ static int rxdp_rx_copy_queue(struct rxdp_qp *qp, const struct rxdp_frame *fr,
 	}
 	/* counted first: a READ being served stops for it */
 	pkt->read_again = rxdp_resp_read_again(qp, pkt->data + info->bth_off);
-	if (pkt->read_again)
-		atomic_inc(&qp->resp_read_again);
 	err = rxdp_rx_queue(qp, pkt);
 	if (err) {
 		rxdp_rx_uncount(qp, pkt);

@@ -48,6 +48,7 @@ struct ulp_qp {
 	void		*buf[ULP_MSGS];
 	u64		dma[ULP_MSGS];
 	int		done;		/* completions polled */
+	bool		ok[ULP_MSGS];	/* completed successfully */
 };
 
 struct ulp_round {
@@ -263,7 +264,8 @@ static bool ulp_poll(struct ulp_round *r, struct ulp_qp *q, bool recv)
 			       wc[k].byte_len);
 			return false;
 		}
-		if (wc[k].status == IB_WC_SUCCESS)
+		q->ok[i] = wc[k].status == IB_WC_SUCCESS;
+		if (q->ok[i])
 			r->delivered += recv;
 		else
 			r->flushed++;
@@ -271,6 +273,29 @@ static bool ulp_poll(struct ulp_round *r, struct ulp_qp *q, bool recv)
 		ulp_buf_free(r, q, i, dir);
 	}
 	return true;
+}
+
+/*
+ * After a round: nothing completed twice, and a SEND acknowledged was
+ * received (the responder completes the receive before it acknowledges).
+ */
+static int ulp_round_check(struct ulp_round *r)
+{
+	struct ib_wc wc;
+	u32 i;
+
+	if (ib_poll_cq(r->snd.cq, 1, &wc) || ib_poll_cq(r->rcv.cq, 1, &wc)) {
+		pr_err("a completion more: WR %llu, status %s\n", wc.wr_id,
+		       ib_wc_status_msg(wc.status));
+		return -EIO;
+	}
+	for (i = 0; i < ULP_MSGS; i++) {
+		if (r->snd.ok[i] && !r->rcv.ok[i]) {
+			pr_err("send %u succeeded, its receive did not\n", i);
+			return -EIO;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -300,7 +325,7 @@ static int ulp_round(struct ulp_round *r, int cut, bool rcv_first)
 
 	r->post_err = 0;
 	r->started = false;
-	INIT_WORK_ONSTACK(&r->post, ulp_post_work);
+	INIT_WORK(&r->post, ulp_post_work);
 	schedule_work_on(r->post_cpu, &r->post);
 	/* not asleep: the transfer may be over by the time we woke */
 	while (!smp_load_acquire(&r->started))
@@ -319,6 +344,8 @@ static int ulp_round(struct ulp_round *r, int cut, bool rcv_first)
 			err = -EIO;
 			break;
 		}
+		if (READ_ONCE(r->post_err))
+			break;
 		if (time_after(jiffies, deadline)) {
 			pr_err("%d of %d sends, %d of %d receives completed\n",
 			       r->snd.done, ULP_MSGS, r->rcv.done, ULP_MSGS);
@@ -331,9 +358,10 @@ static int ulp_round(struct ulp_round *r, int cut, bool rcv_first)
 		r->span_us = min_t(s64, ktime_us_delta(ktime_get(), t0),
 				   ULP_MAX_CUT_US);
 	flush_work(&r->post);
-	destroy_work_on_stack(&r->post);
 	if (!err && r->post_err)
 		err = r->post_err;
+	if (!err)
+		err = ulp_round_check(r);
 	return err;
 }
 
