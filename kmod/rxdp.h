@@ -36,6 +36,9 @@
 /* the largest CQ ring is 8 MiB, the largest QP's two rings 64 MiB */
 #define RXDP_MAX_CQE		((1 << 16) - 1)
 #define RXDP_MAX_MR		0x40000
+#define RXDP_MAX_MW		0x40000
+/* pages a fast-registration MR can map (max_fast_reg_page_list_len) */
+#define RXDP_MAX_FAST_PAGES	512
 #define RXDP_MAX_PD		0x10000
 #define RXDP_MAX_AH		0x8000
 #define RXDP_MAX_SRQ		0x4000
@@ -91,10 +94,19 @@ struct rxdp_dev {
 	atomic_t		num_cq;
 	atomic_t		num_srq;
 	atomic_t		num_mr;
+	atomic_t		num_mw;
+	atomic64_t		next_qp_serial;
 
 	struct rxdp_qpn_table	qpn;		/* QP numbers and lookup */
 	struct xarray		mrs;		/* MR index (key >> 8) -> mr */
 	u32			next_mr;
+	/*
+	 * MW index (key >> 8, with RXDP_KEY_MW set) -> mw.  Its lock guards
+	 * every window's binding, and a lookup holds it while it uses one:
+	 * the RDMA core frees an MW without a grace period.
+	 */
+	struct xarray		mws;
+	u32			next_mw;
 	struct xarray		ahs;		/* ah_num -> ah, irq-safe lock */
 	u32			next_ah;
 	atomic_t		next_srq;
@@ -190,17 +202,64 @@ struct rxdp_cq {
 	struct work_struct	comp_work;
 };
 
+/* The index of an MW's key has this bit, an MR's not (rxdp_mr.c). */
+#define RXDP_KEY_MW		BIT(23)
+
+static inline bool rxdp_key_is_mw(u32 key)
+{
+	return (key >> 8) & RXDP_KEY_MW;
+}
+
+enum rxdp_mr_kind {
+	RXDP_MR_DMA,		/* kernel addresses, all of them */
+	RXDP_MR_USER,		/* pinned user pages */
+	RXDP_MR_FAST,		/* kernel pages, mapped and registered by a WR */
+};
+
 struct rxdp_mr {
 	struct ib_mr		ibmr;
-	struct ib_umem		*umem;		/* NULL for the DMA MR */
+	enum rxdp_mr_kind	kind;
+	struct ib_umem		*umem;		/* USER */
 	struct page		**pages;	/* umem's, in order */
-	size_t			npages;
+	size_t			npages;		/* USER; FAST: registered */
 	refcount_t		ref;		/* writers; dereg drops the first */
 	struct completion	done;		/* the last writer is gone */
+	/*
+	 * What a key may reach: written at registration, for FAST by the
+	 * REG_MR work request under lock, with valid set last (release).
+	 */
 	u64			iova;
 	u64			length;
 	int			access;
+	bool			valid;		/* FAST: registered, not invalid */
 	u32			index;
+	atomic_t		num_mw;		/* windows bound to it */
+	bool			retired;	/* no bind: leaving the key table */
+	/* FAST: the page addresses map_mr_sg gave, and their size */
+	u64			*fast_pages;
+	u32			fast_max;	/* room in fast_pages */
+	u32			fast_n;		/* mapped by the last map_mr_sg */
+	u32			fast_shift;	/* registered page size, log2 */
+	u32			fast_off;	/* of iova in its first page */
+	u32			fast_map_off;	/* that, as last mapped */
+	spinlock_t		lock;		/* FAST: registration, invalidation */
+};
+
+/*
+ * A memory window: type 1 is bound by ibv_bind_mw() and stays valid
+ * (bound with no length: reaching nothing), type 2 is bound by a WR on a
+ * QP, through which alone it is reached, and invalidated back to free.
+ * Its binding is under the device's mws lock.
+ */
+struct rxdp_mw {
+	struct ib_mw		ibmw;
+	u32			index;
+	bool			bound;		/* type 2: else free */
+	struct rxdp_mr		*mr;		/* NULL: reaches nothing */
+	u64			addr;
+	u64			length;
+	int			access;
+	u64			qp_serial;	/* type 2: the QP bound through */
 };
 
 struct rxdp_srq {
@@ -268,6 +327,7 @@ struct rxdp_qp {
 	struct ib_qp_attr	attr;		/* as last modified */
 	enum ib_sig_type	sq_sig_type;
 	bool			is_user;
+	u64			serial;		/* never reused, unlike qp_num */
 	struct rxdp_wq		sq;
 	/*
 	 * A user QP's send WQEs as the doorbell checked them, slot for slot:
@@ -431,6 +491,7 @@ struct rxdp_pkt {
 
 /* rxe_send_wqe.state, as rxdp uses it */
 #define RXDP_WQE_STARTED	1	/* first_psn and last_psn are set */
+#define RXDP_WQE_LOCAL_DONE	2	/* a local operation, executed */
 
 /* Has the requester sent packets the peer did not acknowledge yet? */
 static inline bool rxdp_req_in_flight(const struct rxdp_qp *qp)
@@ -466,6 +527,11 @@ static inline struct rxdp_qp *to_rqp(struct ib_qp *ibqp)
 static inline struct rxdp_mr *to_rmr(struct ib_mr *ibmr)
 {
 	return container_of(ibmr, struct rxdp_mr, ibmr);
+}
+
+static inline struct rxdp_mw *to_rmw(struct ib_mw *ibmw)
+{
+	return container_of(ibmw, struct rxdp_mw, ibmw);
 }
 
 static inline struct rxdp_ah *to_rah(struct ib_ah *ibah)
@@ -532,6 +598,29 @@ void rxdp_mr_read(struct rxdp_mr *mr, u64 addr, void *dst, u32 length);
 void *rxdp_mr_piece(struct rxdp_mr *mr, u64 addr, u32 n, u32 *len);
 void rxdp_mr_init(struct rxdp_dev *rdev);
 void rxdp_mr_cleanup(struct rxdp_dev *rdev);
+struct ib_mr *rxdp_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
+			    u32 max_num_sg);
+int rxdp_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg, int sg_nents,
+		   unsigned int *sg_offset);
+struct ib_mr *rxdp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
+				 u64 length, u64 iova, int access,
+				 struct ib_pd *ibpd, struct ib_udata *udata);
+int rxdp_mr_fast_reg(struct rxdp_qp *qp, const struct rxe_send_wqe *wqe);
+int rxdp_mr_invalidate(struct rxdp_qp *qp, u32 key);
+struct rxdp_mr *rxdp_mr_find_rcu(struct rxdp_dev *rdev, u32 key);
+
+/* rxdp_mw.c: memory windows */
+int rxdp_alloc_mw(struct ib_mw *ibmw, struct ib_udata *udata);
+int rxdp_dealloc_mw(struct ib_mw *ibmw);
+int rxdp_mw_bind(struct rxdp_qp *qp, const struct rxe_send_wqe *wqe);
+int rxdp_mw_invalidate(struct rxdp_qp *qp, u32 rkey, bool remote);
+struct rxdp_mr *rxdp_mw_get_mr(struct rxdp_qp *qp, u32 rkey, u64 va,
+			       u32 len, int access);
+void rxdp_mw_init(struct rxdp_dev *rdev);
+void rxdp_mw_cleanup(struct rxdp_dev *rdev);
+int rxdp_key_invalidate(struct rxdp_qp *qp, u32 key, bool remote);
+struct rxdp_mr *rxdp_rkey_get(struct rxdp_qp *qp, u32 rkey, u64 va, u32 len,
+			      int access);
 
 /* rxdp_ah.c */
 int rxdp_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
@@ -569,7 +658,7 @@ void rxdp_qp_fatal_done(struct rxdp_qp *qp);
 void rxdp_qp_event(struct rxdp_qp *qp, enum ib_event_type type);
 void rxdp_qp_comm_est(struct rxdp_qp *qp);
 void rxdp_qp_put(struct rxdp_qp *qp);
-bool rxdp_qp_uses_lkey(struct rxdp_qp *qp, u32 lkey);
+bool rxdp_qp_uses_mr(struct rxdp_qp *qp, struct rxdp_mr *mr);
 
 /* rxdp_post.c: posting work requests */
 int rxdp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,

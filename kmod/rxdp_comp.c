@@ -29,16 +29,28 @@ u32 rxdp_qp_mtu(const struct rxdp_qp *qp)
 	return ib_mtu_enum_to_int(qp->attr.path_mtu);
 }
 
+/*
+ * Does the WQE wait for an answer of the responder's own (READ response,
+ * atomic ACK), counted in max_rd_atomic?  An ATOMIC WRITE is answered by
+ * a READ response without data.
+ */
 bool rxdp_wqe_is_rd_atomic(const struct rxe_send_wqe *wqe)
 {
 	switch (wqe->wr.opcode) {
 	case IB_WR_RDMA_READ:
 	case IB_WR_ATOMIC_CMP_AND_SWP:
 	case IB_WR_ATOMIC_FETCH_AND_ADD:
+	case IB_WR_ATOMIC_WRITE:
 		return true;
 	default:
 		return false;
 	}
+}
+
+/* Is the WQE one that an RDMA READ response with no data answers? */
+static bool rxdp_wqe_is_read_acked(const struct rxe_send_wqe *wqe)
+{
+	return wqe->wr.opcode == IB_WR_ATOMIC_WRITE;
 }
 
 /* The oldest WQE in flight complete, with status.  Context: sq.lock. */
@@ -328,6 +340,15 @@ static int rxdp_comp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 	wqe = rxdp_comp_answered(qp, psn);
 	if (!wqe)
 		return 0;
+	if (rxdp_wqe_is_read_acked(wqe)) {
+		if (psn != wqe->first_psn || psn != qp->comp_psn ||
+		    pkt->opcode != IB_OPCODE_RC_RDMA_READ_RESPONSE_ONLY ||
+		    pkt->paylen)
+			return 0;	/* an answer before it is missing */
+		rxdp_comp_first(qp, IB_WC_SUCCESS);
+		rxdp_comp_advance(qp, rxdp_psn_add(psn, 1));
+		return 1;
+	}
 	if (wqe->wr.opcode != IB_WR_RDMA_READ ||
 	    rxdp_psn_diff(psn, wqe->first_psn) < 0 ||
 	    rxdp_psn_diff(psn, wqe->last_psn) > 0)
@@ -388,7 +409,8 @@ static int rxdp_comp_atomic(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 	wqe = rxdp_comp_answered(qp, psn);
 	if (!wqe)
 		return 0;
-	if (wqe->wr.opcode == IB_WR_RDMA_READ || !rxdp_wqe_is_rd_atomic(wqe) ||
+	if ((wqe->wr.opcode != IB_WR_ATOMIC_CMP_AND_SWP &&
+	     wqe->wr.opcode != IB_WR_ATOMIC_FETCH_AND_ADD) ||
 	    wqe->first_psn != psn)
 		return 0;
 	if (psn != qp->comp_psn)

@@ -37,7 +37,11 @@ static void rxdp_init_attr(struct rxdp_dev *rdev, struct net_device *ndev)
 			      IB_DEVICE_BAD_QKEY_CNTR |
 			      IB_DEVICE_SYS_IMAGE_GUID |
 			      IB_DEVICE_RC_RNR_NAK_GEN |
-			      IB_DEVICE_SRQ_RESIZE;
+			      IB_DEVICE_SRQ_RESIZE |
+			      IB_DEVICE_MEM_MGT_EXTENSIONS |
+			      IB_DEVICE_MEM_WINDOW |
+			      IB_DEVICE_MEM_WINDOW_TYPE_2B |
+			      IB_DEVICE_ATOMIC_WRITE;
 	a->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
 	a->max_send_sge = RXDP_MAX_SGE;
 	a->max_recv_sge = RXDP_MAX_SGE;
@@ -45,6 +49,8 @@ static void rxdp_init_attr(struct rxdp_dev *rdev, struct net_device *ndev)
 	a->max_cq = RXDP_MAX_CQ;
 	a->max_cqe = RXDP_MAX_CQE;
 	a->max_mr = RXDP_MAX_MR;
+	a->max_mw = RXDP_MAX_MW;
+	a->max_fast_reg_page_list_len = RXDP_MAX_FAST_PAGES;
 	a->max_pd = RXDP_MAX_PD;
 	a->max_qp_rd_atom = RXDP_MAX_RD_ATOMIC;
 	a->max_qp_init_rd_atom = RXDP_MAX_RD_ATOMIC;
@@ -192,6 +198,7 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 	if (left)
 		ibdev_err(ibdev, "%u QPs still present at removal\n", left);
 	rxdp_mr_cleanup(rdev);
+	rxdp_mw_cleanup(rdev);
 	WARN_ON(!xa_empty(&rdev->ahs));
 	xa_destroy(&rdev->ahs);
 	WARN_ON(atomic_read(&rdev->num_cq));
@@ -273,6 +280,7 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 		return err;
 	}
 	rxdp_mr_init(rdev);
+	rxdp_mw_init(rdev);
 	mutex_init(&rdev->maps_lock);
 	xa_init_flags(&rdev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_IRQ);
 	rxdp_gids_init(rdev);

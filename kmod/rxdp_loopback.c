@@ -155,7 +155,8 @@ static bool rxdp_lo_add(struct rxdp_lo_frame *lo, void *p, u32 n)
  * @n: how many, checked against @mr
  *
  * The frame takes a reference on a user MR of its own, and copies what
- * is in the DMA MR.
+ * is in kernel memory (the DMA MR, a fast-registration MR): its ULP may
+ * have it back as soon as the WQE completes.
  * Context: any; does not sleep.
  * Return: false when the frame has no room for them (none of the frame's
  * callers asks for more than an MTU in RXDP_MAX_SGE pieces, nor for a
@@ -168,7 +169,7 @@ bool rxdp_lo_gather(struct rxdp_lo_frame *lo, struct rxdp_mr *mr, u64 addr,
 
 	if (!mr)
 		return rxdp_lo_add(lo, (void *)(uintptr_t)addr, n);
-	if (!mr->umem) {
+	if (mr->kind != RXDP_MR_USER) {
 		u8 *p = lo->bounce + lo->bounced;
 
 		if (WARN_ON_ONCE(!lo->bounce ||

@@ -27,6 +27,9 @@ static const struct rxdp_wr_op {
 	bool	atomic;
 	bool	local_write;	/* the local buffer is written */
 	bool	no_inline;
+	bool	local;		/* executed here: no packet, no SGE */
+	bool	atomic_write;	/* its 8 bytes in the WQE, not in SGEs */
+	bool	kernel_only;	/* names kernel objects by pointer */
 } rxdp_wr_ops[] = {
 	[IB_WR_RDMA_WRITE] = {
 		.qpts = QPT(RC) | QPT(UC), .wc_opcode = IB_WC_RDMA_WRITE,
@@ -56,6 +59,22 @@ static const struct rxdp_wr_op {
 	[IB_WR_ATOMIC_FETCH_AND_ADD] = {
 		.qpts = QPT(RC), .wc_opcode = IB_WC_FETCH_ADD,
 		.atomic = true, .local_write = true, .no_inline = true,
+	},
+	[IB_WR_ATOMIC_WRITE] = {
+		.qpts = QPT(RC), .wc_opcode = IB_WC_ATOMIC_WRITE,
+		.atomic_write = true, .no_inline = true,
+	},
+	[IB_WR_LOCAL_INV] = {
+		.qpts = QPT(RC), .wc_opcode = IB_WC_LOCAL_INV,
+		.local = true, .no_inline = true,
+	},
+	[IB_WR_BIND_MW] = {
+		.qpts = QPT(RC) | QPT(UC), .wc_opcode = IB_WC_BIND_MW,
+		.local = true, .no_inline = true,
+	},
+	[IB_WR_REG_MR] = {
+		.qpts = QPT(RC), .wc_opcode = IB_WC_REG_MR,
+		.local = true, .no_inline = true, .kernel_only = true,
 	},
 };
 
@@ -107,8 +126,18 @@ static enum ib_wc_status rxdp_check_send_wqe(struct rxdp_qp *qp,
 	u64 len = 0;
 
 	if (!op || !(op->qpts & BIT(qp->ibqp.qp_type)) ||
-	    (flags & ~RXDP_SEND_FLAGS))
+	    (flags & ~RXDP_SEND_FLAGS) || (op->kernel_only && qp->is_user))
 		return IB_WC_LOC_QP_OP_ERR;
+	/* what it works on is checked as it is executed; SGEs it has none */
+	if (op->local)
+		return IB_WC_SUCCESS;
+	/* the rxe ABI: the value where inline data go, in the WQE's room */
+	if (op->atomic_write)
+		return wqe->dma.length != sizeof(u64) ||
+		       (wqe->wr.wr.rdma.remote_addr & (sizeof(u64) - 1)) ||
+		       rxdp_send_wqe_size(&qp->sq) <
+		       sizeof(*wqe) + sizeof(u64) ?
+		       IB_WC_LOC_QP_OP_ERR : IB_WC_SUCCESS;
 
 	if (flags & IB_SEND_INLINE) {
 		if (op->no_inline || wqe->dma.length > qp->sq.max_inline)
@@ -174,16 +203,8 @@ static void rxdp_send_complete(struct rxdp_qp *qp, u64 wr_id, u32 opcode,
 	rxdp_cq_post(qp->scq, &wc, false);
 }
 
-/**
- * rxdp_sq_complete_first - complete the oldest outstanding send WQE
- * @qp: the QP
- * @status: its status
- *
- * A WQE that succeeds has a completion when it was signalled (or the QP
- * signals all); one that fails always has one.
- * Context: sq.lock held.
- */
-void rxdp_sq_complete_first(struct rxdp_qp *qp, enum ib_wc_status status)
+/* Complete the oldest WQE; see rxdp_sq_complete_first(). */
+static void rxdp_sq_complete_one(struct rxdp_qp *qp, enum ib_wc_status status)
 {
 	struct rxdp_queue *q = &qp->sq.q;
 	struct rxe_send_wqe *wqe;
@@ -211,6 +232,27 @@ void rxdp_sq_complete_first(struct rxdp_qp *qp, enum ib_wc_status status)
 	rxdp_queue_advance_cons(q);
 	if (signalled)
 		rxdp_send_complete(qp, wr_id, opcode, status);
+}
+
+/**
+ * rxdp_sq_complete_first - complete the oldest outstanding send WQE
+ * @qp: the QP
+ * @status: its status
+ *
+ * A WQE that succeeds has a completion when it was signalled (or the QP
+ * signals all); one that fails always has one.  Local operations the
+ * requester executed after it complete with it.
+ * Context: sq.lock held.
+ */
+void rxdp_sq_complete_first(struct rxdp_qp *qp, enum ib_wc_status status)
+{
+	struct rxdp_queue *q = &qp->sq.q;
+
+	rxdp_sq_complete_one(qp, status);
+	/* at most the ring: each one completed moves cons on */
+	while (status == IB_WC_SUCCESS && q->cons != qp->sq.seen &&
+	       (rxdp_sq_wqe(qp, q->cons)->state & RXDP_WQE_LOCAL_DONE))
+		rxdp_sq_complete_one(qp, IB_WC_SUCCESS);
 }
 
 /**
@@ -444,7 +486,7 @@ static int rxdp_build_send_wqe(struct rxdp_qp *qp, struct rxe_send_wqe *wqe,
 	wqe->wr.wr_id = wr->wr_id;
 	wqe->wr.opcode = wr->opcode;
 	wqe->wr.send_flags = wr->send_flags;
-	if (wr->opcode == IB_WR_SEND_WITH_INV)
+	if (wr->opcode == IB_WR_SEND_WITH_INV || wr->opcode == IB_WR_LOCAL_INV)
 		wqe->wr.ex.invalidate_rkey = wr->ex.invalidate_rkey;
 	else
 		wqe->wr.ex.imm_data = wr->ex.imm_data;
@@ -465,6 +507,17 @@ static int rxdp_build_send_wqe(struct rxdp_qp *qp, struct rxe_send_wqe *wqe,
 		wqe->wr.wr.atomic.rkey = atomic_wr(wr)->rkey;
 		wqe->iova = atomic_wr(wr)->remote_addr;
 		break;
+	case IB_WR_REG_MR:
+		if (!reg_wr(wr)->mr)
+			return -EINVAL;
+		wqe->wr.wr.reg.mr = reg_wr(wr)->mr;
+		wqe->wr.wr.reg.key = reg_wr(wr)->key;
+		wqe->wr.wr.reg.access = reg_wr(wr)->access;
+		break;
+	case IB_WR_BIND_MW:
+	case IB_WR_ATOMIC_WRITE:
+		/* the kernel has no such request: a user's WQE only */
+		return -EINVAL;
 	default:
 		break;
 	}
@@ -648,12 +701,15 @@ out:
 }
 
 /**
- * rxdp_qp_uses_lkey - does an outstanding send WQE use this key?
+ * rxdp_qp_uses_mr - does an outstanding send WQE use this MR?
  * @qp: the QP
- * @lkey: the key
+ * @mr: the MR, being deregistered
+ *
+ * An SGE names it by its key, a REG_MR of a kernel QP by its address.
  */
-bool rxdp_qp_uses_lkey(struct rxdp_qp *qp, u32 lkey)
+bool rxdp_qp_uses_mr(struct rxdp_qp *qp, struct rxdp_mr *mr)
 {
+	u32 lkey = mr->ibmr.lkey;
 	struct rxdp_queue *q = &qp->sq.q;
 	unsigned long flags;
 	bool found = false;
@@ -664,6 +720,9 @@ bool rxdp_qp_uses_lkey(struct rxdp_qp *qp, u32 lkey)
 	     i = (i + 1) & q->index_mask) {
 		struct rxe_send_wqe *wqe = rxdp_sq_wqe(qp, i);
 
+		if (!qp->is_user && wqe->wr.opcode == IB_WR_REG_MR &&
+		    wqe->wr.wr.reg.mr == &mr->ibmr)
+			found = true;
 		if (wqe->wr.send_flags & IB_SEND_INLINE)
 			continue;
 		n = min_t(u32, wqe->dma.num_sge, qp->sq.max_sge);

@@ -478,6 +478,7 @@ int rxdp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	get_task_comm(qp->comm, current);
 	init_completion(&qp->done);
 	mutex_init(&qp->modify_lock);
+	qp->serial = atomic64_inc_return(&rdev->next_qp_serial);
 	rxdp_timers_init(qp);
 	rxdp_req_init(qp);
 

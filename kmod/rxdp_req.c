@@ -55,6 +55,13 @@ enum ib_wc_status rxdp_wqe_walk(struct rxdp_qp *qp,
 {
 	u32 num_sge = min_t(u32, wqe->dma.num_sge, qp->sq.max_sge), i;
 
+	if (wqe->wr.opcode == IB_WR_ATOMIC_WRITE) {
+		/* its value, where inline data go (checked: there is room) */
+		if (access || off + length > sizeof(u64))
+			return IB_WC_LOC_LEN_ERR;
+		return fn(arg, NULL, (uintptr_t)(wqe->dma.atomic_wr + off),
+			  length) ? IB_WC_SUCCESS : IB_WC_LOC_QP_OP_ERR;
+	}
 	if (wqe->wr.send_flags & IB_SEND_INLINE) {
 		if (access || off + length > qp->sq.max_inline)
 			return IB_WC_LOC_LEN_ERR;
@@ -306,6 +313,8 @@ static u8 rxdp_req_op(u32 wr_opcode, bool first, bool last)
 		return IB_OPCODE_COMPARE_SWAP;
 	case IB_WR_ATOMIC_FETCH_AND_ADD:
 		return IB_OPCODE_FETCH_ADD;
+	case IB_WR_ATOMIC_WRITE:
+		return IB_OPCODE_ATOMIC_WRITE;
 	default:
 		return 0xff;	/* not one rxdp sends */
 	}
@@ -351,13 +360,71 @@ static bool rxdp_req_read_part(struct rxdp_qp *qp,
 	return true;
 }
 
+static bool rxdp_wqe_is_local(const struct rxe_send_wqe *wqe)
+{
+	return wqe->wr.opcode == IB_WR_LOCAL_INV ||
+	       wqe->wr.opcode == IB_WR_BIND_MW ||
+	       wqe->wr.opcode == IB_WR_REG_MR;
+}
+
+/*
+ * Execute a local operation, at its turn in the send queue: it sends
+ * nothing, and completes once the WQEs before it did.  Its PSNs are those
+ * of the packet before it, so that the completer takes it for acknowledged
+ * with that packet (rxdp_sq_complete_first() completes it after the WQE
+ * before it).  It is executed once: the requester steps over it when it
+ * goes back.  A failure completes it in error once it is the oldest
+ * (as any bad WQE) and takes the QP to the error state.
+ * Context: sq.lock held; the WQE at sq.next.
+ */
+static void rxdp_req_local(struct rxdp_qp *qp, struct rxe_send_wqe *wqe,
+			   u32 idx)
+{
+	int err;
+
+	if (!(wqe->state & RXDP_WQE_LOCAL_DONE)) {
+		switch (wqe->wr.opcode) {
+		case IB_WR_BIND_MW:
+			err = rxdp_mw_bind(qp, wqe);
+			break;
+		case IB_WR_REG_MR:
+			err = rxdp_mr_fast_reg(qp, wqe);
+			break;
+		default:
+			err = rxdp_key_invalidate(qp, wqe->wr.ex.invalidate_rkey,
+						  false);
+			break;
+		}
+		if (err) {
+			wqe->status = wqe->wr.opcode == IB_WR_BIND_MW ?
+				      IB_WC_MW_BIND_ERR : IB_WC_LOC_QP_OP_ERR;
+			return;
+		}
+		wqe->state = RXDP_WQE_STARTED | RXDP_WQE_LOCAL_DONE;
+		wqe->first_psn = rxdp_psn_add(qp->req_fresh_psn, RXDP_PSN_MASK);
+		wqe->last_psn = wqe->first_psn;
+	}
+	qp->sq.next = (idx + 1) & qp->sq.q.index_mask;
+	qp->req_offset = 0;
+	if (qp->sq.q.cons == idx)
+		rxdp_sq_complete_first(qp, IB_WC_SUCCESS);
+}
+
+/* What rxdp_req_rc_pick() found. */
+enum rxdp_req_next {
+	RXDP_REQ_NONE,		/* nothing to send now */
+	RXDP_REQ_PKT,		/* a packet */
+	RXDP_REQ_LOCAL,		/* a local operation was taken */
+};
+
 /*
  * Choose the next packet of an RC or UC QP.  A bad WQE, or one rxdp does
  * not send, completes in error when it is the oldest.
- * Context: sq.lock held.  Return: true with *rp filled.
+ * Context: sq.lock held.  Return: RXDP_REQ_PKT with *rp filled.
  */
-static bool rxdp_req_rc_pick(struct rxdp_qp *qp, struct rxdp_req_pkt *rp,
-			     bool *fatal)
+static enum rxdp_req_next rxdp_req_rc_pick(struct rxdp_qp *qp,
+					   struct rxdp_req_pkt *rp,
+					   bool *fatal)
 {
 	bool rc = qp->ibqp.qp_type == IB_QPT_RC;
 	u32 mtu = rxdp_qp_mtu(qp), idx = qp->sq.next, len, psn;
@@ -365,21 +432,22 @@ static bool rxdp_req_rc_pick(struct rxdp_qp *qp, struct rxdp_req_pkt *rp,
 	u8 op;
 
 	if (qp->state != IB_QPS_RTS && qp->state != IB_QPS_SQD)
-		return false;
+		return RXDP_REQ_NONE;
 	if (qp->req_rnr_wait || idx == qp->sq.seen)
-		return false;
+		return RXDP_REQ_NONE;
 	wqe = rxdp_sq_wqe(qp, idx);
 	/* SQD: what was started finishes, and is sent again if need be */
 	if (qp->state == IB_QPS_SQD && !(wqe->state & RXDP_WQE_STARTED))
-		return false;
+		return RXDP_REQ_NONE;
 	op = rxdp_req_op(wqe->wr.opcode, true, true);
-	if (wqe->status != IB_WC_SUCCESS || op == 0xff) {
+	if (wqe->status != IB_WC_SUCCESS ||
+	    (op == 0xff && !rxdp_wqe_is_local(wqe))) {
 		if (qp->sq.q.cons == idx) {
 			rxdp_sq_complete_first(qp, wqe->status ?:
 					       IB_WC_LOC_QP_OP_ERR);
 			*fatal = true;
 		}
-		return false;
+		return RXDP_REQ_NONE;
 	}
 	len = wqe->dma.length;
 	if (!qp->req_offset) {
@@ -387,10 +455,14 @@ static bool rxdp_req_rc_pick(struct rxdp_qp *qp, struct rxdp_req_pkt *rp,
 
 		if (rc && (wqe->wr.send_flags & IB_SEND_FENCE) &&
 		    qp->req_rd_atomic)
-			return false;
+			return RXDP_REQ_NONE;
 		if (rd && qp->req_rd_atomic >= max_t(u32,
 						     qp->attr.max_rd_atomic, 1))
-			return false;
+			return RXDP_REQ_NONE;
+	}
+	if (rxdp_wqe_is_local(wqe)) {
+		rxdp_req_local(qp, wqe, idx);
+		return RXDP_REQ_LOCAL;
 	}
 	/* a WQE's PSNs are its own from its first send on */
 	if (!(wqe->state & RXDP_WQE_STARTED)) {
@@ -401,7 +473,7 @@ static bool rxdp_req_rc_pick(struct rxdp_qp *qp, struct rxdp_req_pkt *rp,
 			   (s32)qp->req_window ||
 			   ((qp->req_fresh_psn - qp->comp_psn) & RXDP_PSN_MASK) +
 			   n > RXDP_PSN_REACH))
-			return false;
+			return RXDP_REQ_NONE;
 		wqe->state = RXDP_WQE_STARTED;
 		wqe->first_psn = qp->req_fresh_psn;
 		wqe->last_psn = rxdp_psn_add(wqe->first_psn, n - 1);
@@ -409,7 +481,7 @@ static bool rxdp_req_rc_pick(struct rxdp_qp *qp, struct rxdp_req_pkt *rp,
 	}
 	psn = rxdp_psn_add(wqe->first_psn, qp->req_offset / mtu);
 	if (rc && rxdp_psn_diff(psn, qp->comp_psn) >= (s32)qp->req_window)
-		return false;
+		return RXDP_REQ_NONE;
 	rp->idx = idx;
 	rp->gen = qp->req_gen;
 	rp->rx_gen = qp->rx_gen;
@@ -418,12 +490,13 @@ static bool rxdp_req_rc_pick(struct rxdp_qp *qp, struct rxdp_req_pkt *rp,
 	rp->path = qp->path;
 	rp->read_len = 0;
 	if (rxdp_wqe_is_rd_atomic(wqe)) {
-		/* a request; the data come in the answer */
-		rp->paylen = 0;
+		/* a request; the data come in the answer (an ATOMIC WRITE's go) */
+		rp->paylen = wqe->wr.opcode == IB_WR_ATOMIC_WRITE ? sizeof(u64) :
+			     0;
 		rp->last = true;
 		if (wqe->wr.opcode == IB_WR_RDMA_READ &&
 		    !rxdp_req_read_part(qp, wqe, rp, mtu))
-			return false;
+			return RXDP_REQ_NONE;
 	} else {
 		rp->paylen = min(mtu, len - rp->offset);
 		rp->last = rp->offset + rp->paylen >= len;
@@ -443,7 +516,7 @@ static bool rxdp_req_rc_pick(struct rxdp_qp *qp, struct rxdp_req_pkt *rp,
 	}
 	/* its memory is read without the lock: it completes after that */
 	WRITE_ONCE(qp->sq.busy, idx + 1);
-	return true;
+	return RXDP_REQ_PKT;
 }
 
 /* Build the packet chosen.  Context: req_lock held, not sq.lock. */
@@ -525,21 +598,28 @@ static bool rxdp_req_rc(struct rxdp_qp *qp)
 {
 	struct rxdp_tx_pkt tp = {};
 	enum ib_wc_status status;
+	enum rxdp_req_next next;
 	struct rxdp_req_pkt rp;
 	unsigned long flags;
-	bool fatal = false, ok;
+	bool fatal = false;
 
 	if (!rxdp_tx_may_send(qp))
 		return false;
 	spin_lock_irqsave(&qp->sq.lock, flags);
-	ok = rxdp_req_rc_pick(qp, &rp, &fatal);
-	if (!ok) {
+	next = rxdp_req_rc_pick(qp, &rp, &fatal);
+	if (next != RXDP_REQ_PKT) {
+		bool drained = false;
+
 		if (fatal)
 			fatal = rxdp_qp_fatal_sq_locked(qp);
+		else if (next == RXDP_REQ_LOCAL)
+			drained = rxdp_sqd_drained_now(qp);
 		spin_unlock_irqrestore(&qp->sq.lock, flags);
+		if (drained)
+			rxdp_qp_event(qp, IB_EVENT_SQ_DRAINED);
 		if (fatal)
 			rxdp_qp_fatal_done(qp);
-		return false;
+		return next == RXDP_REQ_LOCAL;
 	}
 	/* marked busy: IRQs stay off until the copy is done */
 	spin_unlock(&qp->sq.lock);
@@ -568,7 +648,7 @@ static bool rxdp_req_rc(struct rxdp_qp *qp)
 			rxdp_qp_fatal_done(qp);
 		return fatal;
 	}
-	if (!rp.paylen && rxdp_wqe_is_rd_atomic(rxdp_sq_wqe(qp, rp.idx))) {
+	if (rxdp_wqe_is_rd_atomic(rxdp_sq_wqe(qp, rp.idx))) {
 		if (rp.last) {
 			qp->req_psn = rxdp_psn_add(rxdp_sq_wqe(qp,
 							       rp.idx)->last_psn,

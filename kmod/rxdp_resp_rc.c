@@ -340,13 +340,13 @@ static void rxdp_resp_fail(struct rxdp_qp *qp, u32 gen, u8 nak,
 	rxdp_qp_error_gen(qp, gen);
 }
 
-/* The MR a WRITE or READ may use, for len bytes at va. */
+/* The MR a WRITE, READ or atomic may use for len bytes at va: by key. */
 static struct rxdp_mr *rxdp_resp_mr(struct rxdp_qp *qp, u32 rkey, u64 va,
 				    u32 len, int access)
 {
 	if (!(qp->attr.qp_access_flags & access))
 		return NULL;
-	return rxdp_mr_get(qp->rdev, qp->ibqp.pd, rkey, va, len, access);
+	return rxdp_rkey_get(qp, rkey, va, len, access);
 }
 
 /*
@@ -564,6 +564,50 @@ static u8 rxdp_resp_atomic(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 	return 0;
 }
 
+/* The answer of an ATOMIC WRITE (or FLUSH): a READ response without data. */
+static void rxdp_resp_read_ack(struct rxdp_qp *qp, u32 psn)
+{
+	rxdp_resp_answer(qp, IB_OPCODE_RC_RDMA_READ_RESPONSE_ONLY,
+			 RXDP_AETH_ACK, psn, 0);
+}
+
+/*
+ * An ATOMIC WRITE: 8 aligned bytes, written at once with respect to the
+ * atomics (IBA oA19-28).  A duplicate is answered, not written again.
+ * Return: a NAK or 0.
+ */
+static u8 rxdp_resp_atomic_write(struct rxdp_qp *qp,
+				 const struct rxdp_pkt *pkt)
+{
+	const u8 *reth = rxdp_ext_c(pkt->bth, pkt->opcode, RXDP_EXT_RETH);
+	u64 va = rxdp_reth_va(reth), val;
+	struct rxdp_mr *mr;
+	unsigned long flags;
+	u32 at, k;
+
+	if (rxdp_reth_len(reth) != sizeof(val) || pkt->paylen != sizeof(val) ||
+	    (va & (sizeof(val) - 1)))
+		return RXDP_AETH_NAK_INV;
+	for (at = 0; at < sizeof(val); at += k) {
+		const u8 *p = rxdp_pkt_piece(pkt, at, sizeof(val) - at, &k);
+
+		if (!p)
+			return RXDP_AETH_NAK_INV;
+		memcpy((u8 *)&val + at, p, k);
+	}
+	mr = rxdp_resp_mr(qp, rxdp_reth_rkey(reth), va, sizeof(val),
+			  IB_ACCESS_REMOTE_WRITE);
+	if (!mr)
+		return RXDP_AETH_NAK_ACCESS;
+	spin_lock_irqsave(&rxdp_atomic_lock, flags);
+	rxdp_mr_write(mr, va, &val, sizeof(val));
+	spin_unlock_irqrestore(&rxdp_atomic_lock, flags);
+	rxdp_mr_put(mr);
+	qp->resp_msn = rxdp_psn_add(qp->resp_msn, 1);
+	rxdp_resp_read_ack(qp, pkt->psn);
+	return 0;
+}
+
 /*
  * The packet of a SEND: its WQE taken with the first packet.
  * Return: a NAK to send, 0, or RXDP_AETH_RNR(0) for an RNR NAK.
@@ -613,9 +657,17 @@ static u8 rxdp_resp_send(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 			wc.ex.imm_data = rxdp_pkt_be32(pkt, RXDP_EXT_IMMDT);
 		}
 		if (rxdp_opcodes[pkt->opcode].ext & RXDP_EXT_IETH) {
+			u32 rkey = be32_to_cpu(rxdp_pkt_be32(pkt, RXDP_EXT_IETH));
+
+			/* invalid before the ULP hears of the message */
+			if (rxdp_key_invalidate(qp, rkey, true)) {
+				rxdp_resp_fail(qp, gen, RXDP_AETH_NAK_INV,
+					       IB_WC_REM_INV_REQ_ERR);
+				*done = true;
+				return 0;
+			}
 			wc.wc_flags |= IB_WC_WITH_INVALIDATE;
-			wc.ex.invalidate_rkey =
-				be32_to_cpu(rxdp_pkt_be32(pkt, RXDP_EXT_IETH));
+			wc.ex.invalidate_rkey = rkey;
 		}
 		qp->resp_recv_off = 0;
 		if (!rxdp_resp_complete(qp, &wc, rxdp_bth_se(pkt->bth))) {
@@ -760,6 +812,8 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 			rxdp_resp_read(qp, pkt);
 		else if (op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD))
 			rxdp_resp_atomic(qp, pkt, true);
+		else if (op == OP(ATOMIC_WRITE))
+			rxdp_resp_read_ack(qp, pkt->psn);
 		else
 			qp->resp_ack_due = true;
 		return false;
@@ -791,6 +845,8 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 		nak = rxdp_resp_read(qp, pkt);
 	else if ((op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD)) && rc)
 		nak = rxdp_resp_atomic(qp, pkt, false);
+	else if (op == OP(ATOMIC_WRITE) && rc)
+		nak = rxdp_resp_atomic_write(qp, pkt);
 	else
 		nak = RXDP_AETH_NAK_INV;
 	if (done)
@@ -812,7 +868,8 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 		return false;
 	}
 
-	if (op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD)) {
+	if (op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD) ||
+	    op == OP(ATOMIC_WRITE)) {
 		qp->resp_psn = rxdp_psn_add(pkt->psn, 1);
 		qp->resp_op = RXDP_RESP_NONE;
 		return true;
