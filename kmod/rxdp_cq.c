@@ -140,6 +140,9 @@ int rxdp_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
 	return ret;
 }
 
+/* libibverbs' IBV_WC_WITH_INV; the kernel's bit 3 is IB_WC_IP_CSUM_OK */
+#define RXDP_UWC_WITH_INV	BIT(3)
+
 static void rxdp_cq_to_user(struct ib_uverbs_wc *uwc, const struct ib_wc *wc)
 {
 	memset(uwc, 0, sizeof(*uwc));
@@ -153,6 +156,9 @@ static void rxdp_cq_to_user(struct ib_uverbs_wc *uwc, const struct ib_wc *wc)
 	uwc->src_qp = wc->src_qp;
 	/* the flags user space and the kernel number alike */
 	uwc->wc_flags = wc->wc_flags & (IB_WC_GRH | IB_WC_WITH_IMM);
+	/* and one they do not (rdma_rxe hands the kernel's bit over) */
+	if (wc->wc_flags & IB_WC_WITH_INVALIDATE)
+		uwc->wc_flags |= RXDP_UWC_WITH_INV;
 	uwc->pkey_index = wc->pkey_index;
 	uwc->slid = wc->slid;
 	uwc->sl = wc->sl;

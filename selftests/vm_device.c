@@ -69,7 +69,7 @@ FIXTURE_VARIANT_ADD(dev, other_ns) { .netns = true };
  */
 static const char *const only_queries[] = {
 	"listed_with_parent", "device_attributes", "pkey_table",
-	"pd_and_unimplemented_verbs", "port_attributes_follow_mtu",
+	"pd_and_memory_windows", "port_attributes_follow_mtu",
 };
 
 FIXTURE_SETUP(dev)
@@ -194,26 +194,40 @@ TEST_F(dev, gids_follow_addresses)
 	EXPECT_TRUE(WAIT_FOR(!has_gid(self->ctx, "2001:db8::7"), 3000));
 }
 
-TEST_F(dev, pd_and_unimplemented_verbs)
+/*
+ * PDs, and memory windows of both types as the device advertises them:
+ * each its own key, a third type refused.
+ */
+TEST_F(dev, pd_and_memory_windows)
 {
+	struct ibv_device_attr attr;
+	struct ibv_mw *mw[4];
 	struct ibv_pd *pd[4];
-	struct ibv_mw *mw;
-	int i;
+	int i, j;
 
+	ASSERT_EQ(0, ibv_query_device(self->ctx, &attr));
+	EXPECT_TRUE(attr.device_cap_flags & IBV_DEVICE_MEM_WINDOW);
+	EXPECT_TRUE(attr.device_cap_flags & IBV_DEVICE_MEM_WINDOW_TYPE_2B);
+	EXPECT_TRUE(attr.device_cap_flags & IBV_DEVICE_MEM_MGT_EXTENSIONS);
+	EXPECT_LT(0, attr.max_mw);
 	for (i = 0; i < 4; i++) {
 		pd[i] = ibv_alloc_pd(self->ctx);
 		ASSERT_NE(NULL, pd[i]);
 	}
-
-	/* no memory windows: a clean error, never a fake success */
-	errno = 0;
-	mw = ibv_alloc_mw(pd[0], IBV_MW_TYPE_1);
-	EXPECT_EQ(NULL, mw);
-	EXPECT_NE(0, errno);
-	if (mw)
-		ibv_dealloc_mw(mw);
-
 	for (i = 0; i < 4; i++) {
+		mw[i] = ibv_alloc_mw(pd[i], i & 1 ? IBV_MW_TYPE_2 :
+						    IBV_MW_TYPE_1);
+		ASSERT_NE(NULL, mw[i]) TH_LOG("%s", strerror(errno));
+		EXPECT_EQ(i & 1 ? IBV_MW_TYPE_2 : IBV_MW_TYPE_1, mw[i]->type);
+		for (j = 0; j < i; j++)
+			EXPECT_NE(mw[j]->rkey >> 8, mw[i]->rkey >> 8);
+	}
+	/* a clean error, never a fake success */
+	errno = 0;
+	EXPECT_EQ(NULL, ibv_alloc_mw(pd[0], (enum ibv_mw_type)3));
+	EXPECT_NE(0, errno);
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(0, ibv_dealloc_mw(mw[i]));
 		EXPECT_EQ(0, ibv_dealloc_pd(pd[i]));
 	}
 }

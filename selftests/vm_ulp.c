@@ -7,6 +7,8 @@
  * complete exactly once or a message arrives damaged; a use of a buffer
  * after its completion is a KASAN report, which fails the debug kernel's
  * run.  Nothing of the ULP's may be left on the device afterwards.
+ * With test=frwr it registers memory by fast registration as NVMe-oF
+ * does, and checks what each key reaches.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -90,6 +92,33 @@ TEST_F(ulp, flush_then_free)
 			TH_LOG("%d %s objects, %d before", now, kind,
 			       self->res[i]);
 	}
+}
+
+/*
+ * Fast registration: each REG_MR gives the MR a new key, by which the peer
+ * writes and reads exactly the mapped bytes; LOCAL_INV and the peer's
+ * SEND with Invalidate end it, and the old key is refused.
+ */
+TEST_F(ulp, fast_registration)
+{
+	char out[4096];
+	int ret, i;
+
+	ret = sh("insmod %s dev=%s gid=%d test=frwr", self->ko, tdev.name,
+		 self->gid);
+	if (ret) {
+		sh_out(out, sizeof(out),
+		       "dmesg | grep rxdp_ulp_test | tail -n 20");
+		TH_LOG("the ULP failed:\n%s", out);
+	}
+	ASSERT_EQ(0, ret);
+	if (!sh_out(out, sizeof(out),
+		    "dmesg | grep 'rxdp_ulp_test: .* fast reg' | tail -n 1"))
+		printf("# %s", out);
+	EXPECT_EQ(0, sh("rmmod rxdp_ulp_test"));
+	for (i = 0; i < NKINDS; i++)
+		EXPECT_EQ(self->res[i], rdma_res_count(tdev.name,
+						       res_kinds[i]));
 }
 
 TEST_HARNESS_MAIN

@@ -37,6 +37,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <rdma/ib_user_verbs.h>
+
 #include "kselftest_harness.h"
 #include "roce_frame.h"
 #include "rxdp_test.h"
@@ -1533,6 +1535,557 @@ TEST_F(rc, write_bad_rkey)
 	EXPECT_TRUE(WAIT_FOR(qp_state(b->qp) == IBV_QPS_ERR, 2000));
 }
 
+/* ---- remote access: memory windows, keys refused, ATOMIC WRITE -------- */
+
+/* Reset both QPs and connect them again: after an error, a fresh start. */
+static int rc_reconnect(FIXTURE_DATA(rc) *self,
+			const FIXTURE_VARIANT(rc) *variant)
+{
+	struct ibv_qp_attr at = { .qp_state = IBV_QPS_RESET };
+
+	if (ibv_modify_qp(self->a.qp, &at, IBV_QP_STATE) ||
+	    ibv_modify_qp(self->b.qp, &at, IBV_QP_STATE))
+		return -1;
+	return rc_connect(&self->a, &self->b, variant->psn, variant->psn + 7,
+			  variant->mtu);
+}
+
+/*
+ * a does op of len bytes between its buffer and b's memory at raddr by
+ * rkey; return: its completion's status (IBV_WC_GENERAL_ERR if none).
+ */
+static enum ibv_wc_status rc_remote(struct rc_end *a, enum ibv_wr_opcode op,
+				    uint64_t raddr, uint32_t rkey,
+				    uint32_t len)
+{
+	struct ibv_sge ss = { .addr = (uintptr_t)a->buf, .length = len,
+			      .lkey = a->mr->lkey };
+	struct ibv_send_wr swr = {
+		.wr_id = 31, .sg_list = &ss, .num_sge = 1, .opcode = op,
+	}, *sbad;
+	struct ibv_wc wc;
+
+	if (op == IBV_WR_ATOMIC_FETCH_AND_ADD) {
+		swr.wr.atomic.remote_addr = raddr;
+		swr.wr.atomic.rkey = rkey;
+		swr.wr.atomic.compare_add = 1;
+	} else {
+		swr.wr.rdma.remote_addr = raddr;
+		swr.wr.rdma.rkey = rkey;
+	}
+	if (ibv_post_send(a->qp, &swr, &sbad) ||
+	    poll_n(a->e.scq, 1, &wc, 10000 * test_timeout_scale()) != 1)
+		return IBV_WC_GENERAL_ERR;
+	return wc.status;
+}
+
+/* b binds a type 2 window over [addr, addr + len) of mr; its new key. */
+static uint32_t rc_bind_mw2(struct __test_metadata *_metadata,
+			    struct rc_end *b, struct ibv_mw *mw,
+			    struct ibv_mr *mr, void *addr, uint64_t len,
+			    int access)
+{
+	struct ibv_send_wr wr = {
+		.wr_id = 41, .opcode = IBV_WR_BIND_MW,
+		.send_flags = IBV_SEND_SIGNALED,
+		.bind_mw = { .mw = mw, .rkey = ibv_inc_rkey(mw->rkey),
+			     .bind_info = { .mr = mr,
+					    .addr = (uintptr_t)addr,
+					    .length = len,
+					    .mw_access_flags = access } },
+	}, *bad;
+	struct ibv_wc wc;
+
+	EXPECT_NE(mw->rkey, wr.bind_mw.rkey);
+	EXPECT_EQ(mw->rkey >> 8, wr.bind_mw.rkey >> 8);
+	if (ibv_post_send(b->qp, &wr, &bad) ||
+	    poll_n(b->e.scq, 1, &wc, 10000) != 1) {
+		TH_LOG("bind: no completion");
+		return 0;
+	}
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status)
+		TH_LOG("bind: %s", ibv_wc_status_str(wc.status));
+	EXPECT_EQ(IBV_WC_BIND_MW, wc.opcode);
+	mw->rkey = wr.bind_mw.rkey;
+	return wc.status == IBV_WC_SUCCESS ? mw->rkey : 0;
+}
+
+/*
+ * Windows of both types over an MR that allows no remote access of its
+ * own: the peer writes and reads through each window's key, exactly its
+ * range; a type 2 window is invalidated by the peer's SEND with
+ * Invalidate and by LOCAL_INV, bound again under a new key each time, and
+ * the key it had then reaches nothing.  An MR with a window bound is not
+ * deregistered.
+ */
+TEST_F(rc, memory_windows)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	uint8_t *wbuf = b->buf + 65536;
+	struct ibv_mw *mw1, *mw2;
+	struct ibv_mw_bind bind = {
+		.wr_id = 40, .send_flags = IBV_SEND_SIGNALED,
+		.bind_info = { .addr = (uintptr_t)wbuf, .length = 8192,
+			       .mw_access_flags = IBV_ACCESS_REMOTE_WRITE |
+						  IBV_ACCESS_REMOTE_READ },
+	};
+	struct ibv_send_wr inv = {
+		.wr_id = 42, .opcode = IBV_WR_SEND_WITH_INV,
+		.send_flags = IBV_SEND_SIGNALED,
+	}, *sbad;
+	struct ibv_mr *mr;
+	struct ibv_wc wc;
+	uint32_t key, old;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no NAKs nor SEND with Invalidate");
+	mr = ibv_reg_mr(b->e.pd, wbuf, 65536,
+			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_MW_BIND);
+	ASSERT_NE(NULL, mr) TH_LOG("reg MR with MW_BIND: %s", strerror(errno));
+	mw1 = ibv_alloc_mw(b->e.pd, IBV_MW_TYPE_1);
+	mw2 = ibv_alloc_mw(b->e.pd, IBV_MW_TYPE_2);
+	ASSERT_NE(NULL, mw1);
+	ASSERT_NE(NULL, mw2);
+
+	/* type 1, bound with ibv_bind_mw() */
+	bind.bind_info.mr = mr;
+	ASSERT_EQ(0, ibv_bind_mw(b->qp, mw1, &bind));
+	ASSERT_EQ(1, poll_n(b->e.scq, 1, &wc, 10000));
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+						   ibv_wc_status_str(wc.status));
+	EXPECT_EQ(IBV_WC_BIND_MW, wc.opcode);
+	fill(a->buf, 3000, 1);
+	ASSERT_EQ(IBV_WC_SUCCESS, rc_remote(a, IBV_WR_RDMA_WRITE,
+					    (uintptr_t)wbuf + 5000,
+					    mw1->rkey, 3000));
+	EXPECT_EQ(3000, first_diff(wbuf + 5000, 3000, 1));
+	memset(a->buf, 0, 3000);
+	ASSERT_EQ(IBV_WC_SUCCESS, rc_remote(a, IBV_WR_RDMA_READ,
+					    (uintptr_t)wbuf + 5000,
+					    mw1->rkey, 3000));
+	EXPECT_EQ(3000, first_diff(a->buf, 3000, 1));
+	/* bound: the MR stays */
+	EXPECT_NE(0, ibv_dereg_mr(mr));
+
+	/* type 2, bound by a work request; the peer invalidates it */
+	key = rc_bind_mw2(_metadata, b, mw2, mr, wbuf, 4096,
+			  IBV_ACCESS_REMOTE_WRITE);
+	ASSERT_NE(0, key);
+	fill(a->buf, 4096, 2);
+	ASSERT_EQ(IBV_WC_SUCCESS, rc_remote(a, IBV_WR_RDMA_WRITE,
+					    (uintptr_t)wbuf, key, 4096));
+	EXPECT_EQ(4096, first_diff(wbuf, 4096, 2));
+	ASSERT_EQ(0, post_recvs(b->qp, b->mr, 64, 1, 43));
+	inv.invalidate_rkey = key;
+	ASSERT_EQ(0, ibv_post_send(a->qp, &inv, &sbad));
+	ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 10000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+						   ibv_wc_status_str(wc.status));
+	ASSERT_EQ(1, poll_n(b->e.rcq, 1, &wc, 10000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status);
+	/* rdma_rxe sets the kernel's flag, which is IBV_WC_IP_CSUM_OK */
+	if (strcmp(variant->to, RXE_DEV)) {
+		EXPECT_TRUE(wc.wc_flags & IBV_WC_WITH_INV);
+	}
+	EXPECT_EQ(key, wc.invalidated_rkey);
+
+	/* bound again under a new key; LOCAL_INV ends it */
+	old = key;
+	key = rc_bind_mw2(_metadata, b, mw2, mr, wbuf + 4096, 4096,
+			  IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
+	ASSERT_NE(0, key);
+	EXPECT_NE(old, key);
+	ASSERT_EQ(IBV_WC_SUCCESS, rc_remote(a, IBV_WR_RDMA_READ,
+					    (uintptr_t)wbuf + 4096, key,
+					    4096));
+	inv.opcode = IBV_WR_LOCAL_INV;
+	inv.invalidate_rkey = key;
+	ASSERT_EQ(0, ibv_post_send(b->qp, &inv, &sbad));
+	ASSERT_EQ(1, poll_n(b->e.scq, 1, &wc, 10000));
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status) TH_LOG("%s",
+						   ibv_wc_status_str(wc.status));
+	EXPECT_EQ(IBV_WC_LOCAL_INV, wc.opcode);
+
+	/* the key it had reaches nothing */
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+		  rc_remote(a, IBV_WR_RDMA_WRITE, (uintptr_t)wbuf + 4096, key,
+			    64));
+	EXPECT_EQ(IBV_QPS_ERR, qp_state(a->qp));
+	EXPECT_TRUE(WAIT_FOR(qp_state(b->qp) == IBV_QPS_ERR, 2000));
+	EXPECT_EQ(0, ibv_dealloc_mw(mw2));
+	EXPECT_EQ(0, ibv_dealloc_mw(mw1));
+	EXPECT_EQ(0, ibv_dereg_mr(mr));
+}
+
+/*
+ * Every way a remote access is refused: the requester's WQE completes
+ * with a remote access error, and both QPs go to the error state.
+ */
+TEST_F(rc, remote_access_refused)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	enum { WRONG_KEY, OTHER_PD, PAST_END, NO_WRITE, NO_READ, NO_ATOMIC,
+	       MW_NO_WRITE, MW_PAST_END, MW_INVALID, MW_GONE, NCASES };
+	static const char *const names[NCASES] = {
+		"wrong key", "MR of another PD", "past the MR's end",
+		"MR without remote write", "MR without remote read",
+		"MR without remote atomic", "window without remote write",
+		"past the window's end", "window invalidated",
+		"window deallocated",
+	};
+	uint8_t *rbuf = b->buf + 131072;
+	struct ibv_mr *ro, *wo, *bindable, *other;
+	struct ibv_pd *pd2;
+	int i;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no NAKs");
+	pd2 = ibv_alloc_pd(b->e.ctx);
+	ASSERT_NE(NULL, pd2);
+	other = ibv_reg_mr(pd2, rbuf, 8192, IBV_ACCESS_LOCAL_WRITE |
+			   IBV_ACCESS_REMOTE_WRITE);
+	ro = ibv_reg_mr(b->e.pd, rbuf, 8192, IBV_ACCESS_REMOTE_READ);
+	wo = ibv_reg_mr(b->e.pd, rbuf, 8192, IBV_ACCESS_LOCAL_WRITE |
+			IBV_ACCESS_REMOTE_WRITE);
+	bindable = ibv_reg_mr(b->e.pd, rbuf, 8192, IBV_ACCESS_LOCAL_WRITE |
+			      IBV_ACCESS_MW_BIND);
+	ASSERT_NE(NULL, other);
+	ASSERT_NE(NULL, ro);
+	ASSERT_NE(NULL, wo);
+	ASSERT_NE(NULL, bindable);
+
+	for (i = 0; i < NCASES; i++) {
+		enum ibv_wr_opcode op = IBV_WR_RDMA_WRITE;
+		uint64_t addr = (uintptr_t)rbuf;
+		struct ibv_mw *mw = NULL;
+		uint32_t key = 0;
+
+		ASSERT_EQ(0, rc_reconnect(self, variant)) TH_LOG("%s",
+								names[i]);
+		if (i >= MW_NO_WRITE) {
+			mw = ibv_alloc_mw(b->e.pd, IBV_MW_TYPE_2);
+			ASSERT_NE(NULL, mw);
+			key = rc_bind_mw2(_metadata, b, mw, bindable, rbuf,
+					  4096, i == MW_NO_WRITE ?
+					  IBV_ACCESS_REMOTE_READ :
+					  IBV_ACCESS_REMOTE_WRITE);
+			ASSERT_NE(0, key) TH_LOG("%s", names[i]);
+		}
+		switch (i) {
+		case WRONG_KEY:
+			key = wo->rkey ^ 0x01;
+			break;
+		case OTHER_PD:
+			key = other->rkey;
+			break;
+		case PAST_END:
+			key = wo->rkey;
+			addr += 8192 - 32;
+			break;
+		case NO_WRITE:
+			key = ro->rkey;
+			break;
+		case NO_READ:
+			key = wo->rkey;
+			op = IBV_WR_RDMA_READ;
+			break;
+		case NO_ATOMIC:
+			key = wo->rkey;
+			op = IBV_WR_ATOMIC_FETCH_AND_ADD;
+			break;
+		case MW_PAST_END:
+			/* rdma_rxe checks the MR's bounds, not the window's */
+			if (!strcmp(variant->to, RXE_DEV)) {
+				ibv_dealloc_mw(mw);
+				continue;
+			}
+			addr += 4096 - 32;
+			break;
+		case MW_INVALID: {
+			struct ibv_send_wr inv = {
+				.opcode = IBV_WR_LOCAL_INV,
+				.send_flags = IBV_SEND_SIGNALED,
+				.invalidate_rkey = key,
+			}, *bad;
+			struct ibv_wc wc;
+
+			ASSERT_EQ(0, ibv_post_send(b->qp, &inv, &bad));
+			ASSERT_EQ(1, poll_n(b->e.scq, 1, &wc, 10000));
+			ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+			break;
+		}
+		case MW_GONE:
+			ASSERT_EQ(0, ibv_dealloc_mw(mw));
+			mw = NULL;
+			break;
+		}
+		EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+			  rc_remote(a, op, addr, key, 64))
+			TH_LOG("%s", names[i]);
+		EXPECT_EQ(IBV_QPS_ERR, qp_state(a->qp)) TH_LOG("%s", names[i]);
+		EXPECT_TRUE(WAIT_FOR(qp_state(b->qp) == IBV_QPS_ERR, 2000))
+			TH_LOG("%s: the responder", names[i]);
+		if (mw)
+			EXPECT_EQ(0, ibv_dealloc_mw(mw));
+	}
+	EXPECT_EQ(0, ibv_dereg_mr(bindable));
+	EXPECT_EQ(0, ibv_dereg_mr(wo));
+	EXPECT_EQ(0, ibv_dereg_mr(ro));
+	EXPECT_EQ(0, ibv_dereg_mr(other));
+	EXPECT_EQ(0, ibv_dealloc_pd(pd2));
+}
+
+/*
+ * ibv_rereg_mr() through the uverbs command itself: the rxe provider does
+ * not implement it, so libibverbs refuses it before the kernel sees it.
+ * The MR's keys are the kernel's answer.  Return: 0 or an errno.
+ */
+static int rereg_mr_cmd(struct ibv_mr *mr, int flags, void *addr,
+			size_t len, struct ibv_pd *pd, int access)
+{
+	struct ib_uverbs_rereg_mr_resp resp = {};
+	struct {
+		struct ib_uverbs_cmd_hdr hdr;
+		struct ib_uverbs_rereg_mr cmd;
+	} req = {
+		.hdr = { .command = IB_USER_VERBS_CMD_REREG_MR,
+			 .in_words = sizeof(req) / 4,
+			 .out_words = sizeof(resp) / 4 },
+		.cmd = { .response = (uintptr_t)&resp,
+			 .mr_handle = mr->handle, .flags = flags,
+			 .start = (uintptr_t)addr, .length = len,
+			 .hca_va = (uintptr_t)addr,
+			 .pd_handle = pd ? pd->handle : 0,
+			 .access_flags = access },
+	};
+
+	if (write(mr->context->cmd_fd, &req, sizeof(req)) != sizeof(req))
+		return errno;
+	mr->lkey = resp.lkey;
+	mr->rkey = resp.rkey;
+	if (flags & IBV_REREG_MR_CHANGE_TRANSLATION) {
+		mr->addr = addr;
+		mr->length = len;
+	}
+	if (flags & IBV_REREG_MR_CHANGE_PD)
+		mr->pd = pd;
+	return 0;
+}
+
+/*
+ * rereg_mr (which rdma_rxe lacks): access, PD and translation change, and
+ * what the MR's key reaches follows each change, with traffic after it.
+ */
+TEST_F(rc, rereg_mr)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	const int rw = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE;
+	uint8_t *p1 = b->buf + 262144, *p2 = b->buf + 524288;
+	struct ibv_pd *pd2;
+	struct ibv_mr *mr;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no NAKs");
+	if (!strcmp(variant->to, RXE_DEV))
+		SKIP(return, "rdma_rxe has no rereg_mr");
+	mr = ibv_reg_mr(b->e.pd, p1, 8192, rw);
+	pd2 = ibv_alloc_pd(b->e.ctx);
+	ASSERT_NE(NULL, mr);
+	ASSERT_NE(NULL, pd2);
+	fill(a->buf, 4096, 7);
+	ASSERT_EQ(IBV_WC_SUCCESS, rc_remote(a, IBV_WR_RDMA_WRITE,
+					    (uintptr_t)p1, mr->rkey, 4096));
+
+	/* without remote write: refused */
+	ASSERT_EQ(0, rereg_mr_cmd(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, 0,
+				  NULL, IBV_ACCESS_REMOTE_READ));
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+		  rc_remote(a, IBV_WR_RDMA_WRITE, (uintptr_t)p1, mr->rkey, 64));
+	ASSERT_EQ(0, rc_reconnect(self, variant));
+	/* and back: allowed again */
+	ASSERT_EQ(0, rereg_mr_cmd(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, 0,
+				  NULL, rw));
+	EXPECT_EQ(IBV_WC_SUCCESS, rc_remote(a, IBV_WR_RDMA_WRITE,
+					    (uintptr_t)p1, mr->rkey, 64));
+
+	/* into another PD: refused; back: allowed */
+	ASSERT_EQ(0, rereg_mr_cmd(mr, IBV_REREG_MR_CHANGE_PD, NULL, 0, pd2,
+				  0));
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+		  rc_remote(a, IBV_WR_RDMA_WRITE, (uintptr_t)p1, mr->rkey, 64));
+	ASSERT_EQ(0, rc_reconnect(self, variant));
+	ASSERT_EQ(0, rereg_mr_cmd(mr, IBV_REREG_MR_CHANGE_PD, NULL, 0,
+				  b->e.pd, 0));
+	EXPECT_EQ(IBV_WC_SUCCESS, rc_remote(a, IBV_WR_RDMA_WRITE,
+					    (uintptr_t)p1, mr->rkey, 64));
+
+	/* other memory: the new key writes there, the old range is gone */
+	memset(p2, 0, 8192);
+	ASSERT_EQ(0, rereg_mr_cmd(mr, IBV_REREG_MR_CHANGE_TRANSLATION, p2,
+				  4096, NULL, 0));
+	fill(a->buf, 4096, 8);
+	EXPECT_EQ(IBV_WC_SUCCESS, rc_remote(a, IBV_WR_RDMA_WRITE,
+					    (uintptr_t)p2, mr->rkey, 4096));
+	EXPECT_EQ(4096, first_diff(p2, 4096, 8));
+	EXPECT_EQ(0, p2[4096]);
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+		  rc_remote(a, IBV_WR_RDMA_WRITE, (uintptr_t)p1, mr->rkey, 64));
+	EXPECT_EQ(0, ibv_dereg_mr(mr));
+	EXPECT_EQ(0, ibv_dealloc_pd(pd2));
+}
+
+/*
+ * ATOMIC WRITE (ibv_wr_atomic_write()): the 8 bytes land at once, and a
+ * misaligned one is refused before it leaves.
+ */
+TEST_F(rc, atomic_write)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	struct ibv_qp_init_attr_ex ia = {
+		.qp_type = IBV_QPT_RC, .sq_sig_all = 1,
+		.send_cq = a->e.scq, .recv_cq = a->e.rcq, .pd = a->e.pd,
+		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.comp_mask = IBV_QP_INIT_ATTR_PD |
+			     IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+		.send_ops_flags = IBV_QP_EX_WITH_ATOMIC_WRITE,
+	};
+	uint64_t *t = (uint64_t *)(b->buf + 16384);
+	struct ibv_qp_ex *qx;
+	struct ibv_qp *qp;
+	struct ibv_wc wc;
+	int i;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no ATOMIC WRITE");
+	qp = ibv_create_qp_ex(a->e.ctx, &ia);
+	ASSERT_NE(NULL, qp) TH_LOG("%s", strerror(errno));
+	ibv_destroy_qp(a->qp);
+	a->qp = qp;
+	ASSERT_EQ(0, rc_reconnect(self, variant));
+	qx = ibv_qp_to_qp_ex(qp);
+	for (i = 0; i < 8; i++) {
+		uint64_t v = 0x0102030405060708ull * (i + 1);
+
+		t[0] = ~0ull;
+		t[1] = ~0ull;
+		ibv_wr_start(qx);
+		qx->wr_id = 50 + i;
+		qx->wr_flags = IBV_SEND_SIGNALED;
+		ibv_wr_atomic_write(qx, b->mr->rkey, (uintptr_t)t, &v);
+		ASSERT_EQ(0, ibv_wr_complete(qx));
+		ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 10000));
+		ASSERT_EQ(IBV_WC_SUCCESS, wc.status)
+			TH_LOG("%s", ibv_wc_status_str(wc.status));
+		EXPECT_EQ(50 + i, wc.wr_id);
+		EXPECT_EQ(IBV_WC_ATOMIC_WRITE, wc.opcode);
+		EXPECT_EQ(v, *t);
+		EXPECT_EQ(~0ull, t[1]);
+	}
+	/* by a key without remote write: refused by the peer */
+	{
+		struct ibv_mr *ro = ibv_reg_mr(b->e.pd, b->buf + 20480, 4096,
+					       IBV_ACCESS_REMOTE_READ);
+		uint64_t v = 1;
+
+		ASSERT_NE(NULL, ro);
+		ibv_wr_start(qx);
+		qx->wr_id = 60;
+		ibv_wr_atomic_write(qx, ro->rkey, (uintptr_t)b->buf + 20480,
+				    &v);
+		ASSERT_EQ(0, ibv_wr_complete(qx));
+		ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 10000));
+		EXPECT_EQ(IBV_WC_REM_ACCESS_ERR, wc.status)
+			TH_LOG("%s", ibv_wc_status_str(wc.status));
+		EXPECT_EQ(0, ibv_dereg_mr(ro));
+	}
+}
+
+/*
+ * FETCH_ADDs from QPs of rdma_rxe (over the wire) and of rxdp itself (to
+ * itself) at once, on one counter in rxdp's memory: each is executed once,
+ * atomically with respect to the others, so the counter ends at the exact
+ * sum and every original value is handed out once.
+ */
+TEST(atomic_counter_from_many_qps)
+{
+	enum { NQP = 8, PER = 32 };
+	struct rc_end req[NQP], rsp[NQP];
+	struct ibv_mr *cmr[NQP];
+	uint64_t *counter;
+	uint8_t *seen;
+	int i, k, n = 0;
+
+	ASSERT_EQ(0, env_up());
+	counter = aligned_alloc(4096, 4096);
+	seen = calloc(NQP * PER, 1);
+	ASSERT_NE(NULL, counter);
+	ASSERT_NE(NULL, seen);
+	*counter = 1000000;
+	for (i = 0; i < NQP; i++) {
+		ASSERT_EQ(0, rc_open(&req[i], i & 1 ? B_DEV : RXE_DEV,
+				     IBV_QPT_RC));
+		ASSERT_EQ(0, rc_open(&rsp[i], B_DEV, IBV_QPT_RC));
+		ASSERT_EQ(0, rc_connect(&req[i], &rsp[i], 0x100 * i, 0x77 * i,
+					IBV_MTU_1024));
+		/* the counter, in each responder's PD */
+		cmr[i] = ibv_reg_mr(rsp[i].e.pd, counter, 4096,
+				    IBV_ACCESS_LOCAL_WRITE |
+				    IBV_ACCESS_REMOTE_ATOMIC);
+		ASSERT_NE(NULL, cmr[i]);
+	}
+	/* every QP's FETCH_ADDs posted before any is polled */
+	for (k = 0; k < PER; k++) {
+		for (i = 0; i < NQP; i++) {
+			/* each original value to its own place */
+			struct ibv_sge ss = {
+				.addr = (uintptr_t)(req[i].buf + 8 * k),
+				.length = 8, .lkey = req[i].mr->lkey,
+			};
+			struct ibv_send_wr wr = {
+				.wr_id = i * PER + k, .sg_list = &ss,
+				.num_sge = 1,
+				.opcode = IBV_WR_ATOMIC_FETCH_AND_ADD,
+				.wr.atomic = { .remote_addr =
+						       (uintptr_t)counter,
+					       .compare_add = 1,
+					       .rkey = cmr[i]->rkey },
+			}, *bad;
+
+			ASSERT_EQ(0, ibv_post_send(req[i].qp, &wr, &bad));
+		}
+	}
+	for (i = 0; i < NQP; i++) {
+		struct ibv_wc wc[PER];
+
+		ASSERT_EQ(PER, poll_n(req[i].e.scq, PER, wc, 20000))
+			TH_LOG("QP %d", i);
+		for (k = 0; k < PER; k++) {
+			uint64_t v;
+
+			ASSERT_EQ(IBV_WC_SUCCESS, wc[k].status)
+				TH_LOG("QP %d: %s", i,
+				       ibv_wc_status_str(wc[k].status));
+			memcpy(&v, req[i].buf + 8 * k, 8);
+			ASSERT_LE(1000000, v);
+			ASSERT_GT(1000000 + NQP * PER, v);
+			EXPECT_EQ(0, seen[v - 1000000]) TH_LOG("%llu twice",
+						(unsigned long long)v);
+			seen[v - 1000000] = 1;
+			n++;
+		}
+	}
+	EXPECT_EQ(NQP * PER, n);
+	EXPECT_EQ(1000000 + NQP * PER, *counter);
+	for (i = 0; i < NQP; i++) {
+		ibv_dereg_mr(cmr[i]);
+		rc_close(&req[i]);
+		rc_close(&rsp[i]);
+	}
+	free(seen);
+	free(counter);
+}
+
 /* ---- loss, disorder, duplicates and corruption on the wire ------------ */
 
 FIXTURE(lossy) {
@@ -2668,7 +3221,10 @@ TEST_F_TIMEOUT(tools, rping_loopback, 120)
 	rping(_metadata, &end_a, &end_a);
 }
 
-/* perftest's bandwidth tools at 64 KiB, its latency tools at 64 B. */
+/*
+ * perftest's bandwidth tools at 64 KiB, its latency tools at 64 B, and
+ * its atomics (FETCH_ADD, 8 bytes).
+ */
 static void perftest_all(struct __test_metadata *_metadata,
 			 const struct end *srv, const struct end *cli,
 			 int port)
@@ -2676,16 +3232,21 @@ static void perftest_all(struct __test_metadata *_metadata,
 	static const char *const tools[] = {
 		"ib_send_bw", "ib_write_bw", "ib_read_bw",
 		"ib_send_lat", "ib_write_lat", "ib_read_lat",
+		"ib_atomic_bw", "ib_atomic_lat",
 	};
 	char args[64];
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(tools); i++) {
 		/* the light run: one of each kind (bw of send, read; lat) */
-		if (test_light() && i != 0 && i != 2 && i != 4)
+		if (test_light() && i != 0 && i != 2 && i != 4 && i != 6)
 			continue;
-		snprintf(args, sizeof(args), "-s %d -n %d",
-			 i < 3 ? 65536 : 64, test_rounds(200, 50));
+		if (i >= 6)
+			snprintf(args, sizeof(args), "-n %d",
+				 test_rounds(200, 50));
+		else
+			snprintf(args, sizeof(args), "-s %d -n %d",
+				 i < 3 ? 65536 : 64, test_rounds(200, 50));
 		perftest(_metadata, tools[i], args, srv, cli, port + (int)i);
 	}
 }

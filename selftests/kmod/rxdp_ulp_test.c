@@ -15,6 +15,13 @@
  * is a use-after-free, which KASAN reports (the debug kernel's run fails
  * on it).  The posts run on another CPU than the flush, so that the
  * device's requester and responder run there too.
+ *
+ * With test=frwr it registers memory the way NVMe-oF and iSER do instead:
+ * a fast-registration MR over a kmalloc'd buffer, mapped with
+ * ib_map_mr_sg() and registered by a REG_MR work request under a new key
+ * each time; the peer QP writes into it and reads it back by that key;
+ * then LOCAL_INV, or the peer's SEND with Invalidate, ends the
+ * registration, after which the old key must not reach the memory.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -41,6 +48,9 @@ MODULE_PARM_DESC(gid, "index of the device's RoCEv2 GID to connect through");
 static int rounds = 64;
 module_param(rounds, int, 0444);
 MODULE_PARM_DESC(rounds, "rounds; one in eight moves no QP to ERR");
+static char *test = "flush";
+module_param(test, charp, 0444);
+MODULE_PARM_DESC(test, "flush (the default) or frwr");
 
 struct ulp_qp {
 	struct ib_qp	*qp;
@@ -100,12 +110,13 @@ static int ulp_qp_create(struct ulp_round *r, struct ulp_qp *q)
 	return 0;
 }
 
-static int ulp_qp_connect(struct ulp_round *r, struct ulp_qp *q, u32 dqpn)
+static int ulp_qp_connect(struct ulp_round *r, struct ulp_qp *q, u32 dqpn,
+			  int access)
 {
 	struct ib_qp_attr a = {
 		.qp_state = IB_QPS_INIT,
 		.port_num = 1,
-		.qp_access_flags = IB_ACCESS_LOCAL_WRITE,
+		.qp_access_flags = access,
 	};
 	int err;
 
@@ -313,8 +324,10 @@ static int ulp_round(struct ulp_round *r, int cut, bool rcv_first)
 	err = ulp_qp_create(r, &r->snd) ?: ulp_qp_create(r, &r->rcv);
 	if (err)
 		return err;
-	err = ulp_qp_connect(r, &r->snd, r->rcv.qp->qp_num) ?:
-	      ulp_qp_connect(r, &r->rcv, r->snd.qp->qp_num);
+	err = ulp_qp_connect(r, &r->snd, r->rcv.qp->qp_num,
+			     IB_ACCESS_LOCAL_WRITE) ?:
+	      ulp_qp_connect(r, &r->rcv, r->snd.qp->qp_num,
+			     IB_ACCESS_LOCAL_WRITE);
 	if (err)
 		return err;
 	for (i = 0; i < ULP_MSGS && !err; i++)
@@ -432,6 +445,267 @@ out:
 	return err;
 }
 
+
+/* ---- fast registration ------------------------------------------------ */
+
+#define FRWR_OFF	100			/* into the buffer's first page */
+#define FRWR_LEN	(2 * PAGE_SIZE + 500)	/* three pages mapped */
+#define FRWR_ROUNDS	16
+
+/* Wait for one completion of q's CQ. */
+static int frwr_wait(struct ulp_qp *q, struct ib_wc *wc)
+{
+	unsigned long deadline = jiffies + 20 * HZ;
+
+	while (!ib_poll_cq(q->cq, 1, wc)) {
+		if (time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Post one WR on q and wait for its completion with status and opcode. */
+static int frwr_do(struct ulp_qp *q, const struct ib_send_wr *wr,
+		   enum ib_wc_status status, enum ib_wc_opcode opcode,
+		   const char *what)
+{
+	const struct ib_send_wr *bad;
+	struct ib_wc wc;
+	int err;
+
+	err = ib_post_send(q->qp, wr, &bad) ?: frwr_wait(q, &wc);
+	if (err) {
+		pr_err("%s: %d\n", what, err);
+		return err;
+	}
+	if (wc.status != status || (status == IB_WC_SUCCESS &&
+				    wc.opcode != opcode)) {
+		pr_err("%s: status %s, opcode %d\n", what,
+		       ib_wc_status_msg(wc.status), wc.opcode);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The initiator writes len bytes at off of the MR, by key, or reads them. */
+static int frwr_rdma(struct ulp_round *r, u64 dma, struct ib_mr *mr,
+		     u32 key, u32 off, u32 len, bool read,
+		     enum ib_wc_status status)
+{
+	struct ib_sge sge = {
+		.addr = dma, .length = len, .lkey = r->pd->local_dma_lkey,
+	};
+	struct ib_rdma_wr wr = {
+		.wr = { .sg_list = &sge, .num_sge = 1,
+			.opcode = read ? IB_WR_RDMA_READ : IB_WR_RDMA_WRITE,
+			.send_flags = IB_SEND_SIGNALED },
+		.remote_addr = mr->iova + off,
+		.rkey = key,
+	};
+
+	return frwr_do(&r->snd, &wr.wr, status,
+		       read ? IB_WC_RDMA_READ : IB_WC_RDMA_WRITE,
+		       read ? "RDMA READ" : "RDMA WRITE");
+}
+
+/* One registration of the MR: a new key, used, then invalidated. */
+static int frwr_round(struct ulp_round *r, struct ib_mr *mr,
+		      struct scatterlist *sg, u8 *tbuf, u8 *abuf, u64 adma,
+		      u32 i, u32 *key)
+{
+	u32 old = mr->rkey, off = (i * 997) % (FRWR_LEN - 1024), k;
+	struct ib_reg_wr reg = {
+		.wr = { .opcode = IB_WR_REG_MR,
+			.send_flags = IB_SEND_SIGNALED },
+		.mr = mr,
+		.access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE |
+			  IB_ACCESS_REMOTE_READ,
+	};
+	int n, err;
+
+	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
+	if (mr->rkey == old)
+		return -EIO;
+	n = ib_map_mr_sg(mr, sg, 1, NULL, PAGE_SIZE);
+	if (n != 1) {
+		pr_err("ib_map_mr_sg: %d\n", n);
+		return n < 0 ? n : -EIO;
+	}
+	if (mr->length != FRWR_LEN) {
+		pr_err("MR of %llu bytes mapped\n", mr->length);
+		return -EIO;
+	}
+	reg.key = mr->rkey;
+	err = frwr_do(&r->rcv, &reg.wr, IB_WC_SUCCESS, IB_WC_REG_MR, "REG_MR");
+	if (err)
+		return err;
+
+	/* the initiator's pattern lands where the key says, nowhere else */
+	memset(tbuf, 0, FRWR_OFF + FRWR_LEN);
+	for (k = 0; k < 1024; k++)
+		abuf[k] = ulp_byte(r->seed, i, k);
+	err = frwr_rdma(r, adma, mr, mr->rkey, off, 1024, false,
+			IB_WC_SUCCESS);
+	if (err)
+		return err;
+	for (k = 0; k < FRWR_OFF + FRWR_LEN; k++) {
+		u8 want = k >= FRWR_OFF + off && k < FRWR_OFF + off + 1024 ?
+			  ulp_byte(r->seed, i, k - FRWR_OFF - off) : 0;
+
+		if (tbuf[k] != want) {
+			pr_err("registration %u: byte %u is %u, not %u\n", i,
+			       k, tbuf[k], want);
+			return -EIO;
+		}
+	}
+	/* and is read back */
+	memset(abuf, 0, 1024);
+	err = frwr_rdma(r, adma, mr, mr->rkey, off, 1024, true, IB_WC_SUCCESS);
+	if (err)
+		return err;
+	for (k = 0; k < 1024; k++)
+		if (abuf[k] != ulp_byte(r->seed, i, k)) {
+			pr_err("registration %u: READ byte %u wrong\n", i, k);
+			return -EIO;
+		}
+
+	if (i & 1) {
+		struct ib_send_wr inv = {
+			.opcode = IB_WR_LOCAL_INV, .send_flags = IB_SEND_SIGNALED,
+			.ex.invalidate_rkey = mr->rkey,
+		};
+
+		err = frwr_do(&r->rcv, &inv, IB_WC_SUCCESS, IB_WC_LOCAL_INV,
+			      "LOCAL_INV");
+	} else {
+		struct ib_sge sge = {
+			.addr = adma, .length = 64,
+			.lkey = r->pd->local_dma_lkey,
+		};
+		struct ib_sge rsge = {
+			.addr = adma + 2048, .length = 64,
+			.lkey = r->pd->local_dma_lkey,
+		};
+		struct ib_recv_wr rwr = { .sg_list = &rsge, .num_sge = 1 };
+		struct ib_send_wr swr = {
+			.opcode = IB_WR_SEND_WITH_INV,
+			.send_flags = IB_SEND_SIGNALED, .sg_list = &sge,
+			.num_sge = 1, .ex.invalidate_rkey = mr->rkey,
+		};
+		const struct ib_recv_wr *rbad;
+		struct ib_wc wc;
+
+		err = ib_post_recv(r->rcv.qp, &rwr, &rbad) ?:
+		      frwr_do(&r->snd, &swr, IB_WC_SUCCESS, IB_WC_SEND,
+			      "SEND_WITH_INV") ?:
+		      frwr_wait(&r->rcv, &wc);
+		if (!err && (wc.status != IB_WC_SUCCESS ||
+			     !(wc.wc_flags & IB_WC_WITH_INVALIDATE) ||
+			     wc.ex.invalidate_rkey != mr->rkey)) {
+			pr_err("receive of SEND_WITH_INV: %s, flags %#x\n",
+			       ib_wc_status_msg(wc.status), wc.wc_flags);
+			err = -EIO;
+		}
+	}
+	*key = mr->rkey;
+	return err;
+}
+
+static int frwr_run(struct ib_device *ibdev)
+{
+	const struct ib_gid_attr *ga;
+	struct scatterlist sg;
+	struct ulp_round *r;
+	u8 *tbuf = NULL, *abuf = NULL;
+	struct ib_mr *mr = NULL;
+	u64 adma = 0;
+	u32 i, key = 0;
+	int err;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->ibdev = ibdev;
+	r->seed = get_random_u32();
+	ga = rdma_get_gid_attr(ibdev, 1, gid);
+	if (IS_ERR(ga)) {
+		err = PTR_ERR(ga);
+		goto out;
+	}
+	r->gid = ga->gid;
+	err = rdma_read_gid_l2_fields(ga, NULL, r->mac);
+	rdma_put_gid_attr(ga);
+	if (err)
+		goto out;
+	if (!(ibdev->attrs.device_cap_flags & IB_DEVICE_MEM_MGT_EXTENSIONS)) {
+		pr_err("no IB_DEVICE_MEM_MGT_EXTENSIONS\n");
+		err = -EOPNOTSUPP;
+		goto out;
+	}
+	r->pd = ib_alloc_pd(ibdev, 0);
+	if (IS_ERR(r->pd)) {
+		err = PTR_ERR(r->pd);
+		r->pd = NULL;
+		goto out;
+	}
+	err = ulp_qp_create(r, &r->snd) ?: ulp_qp_create(r, &r->rcv);
+	if (err)
+		goto out;
+	err = ulp_qp_connect(r, &r->snd, r->rcv.qp->qp_num,
+			     IB_ACCESS_LOCAL_WRITE) ?:
+	      ulp_qp_connect(r, &r->rcv, r->snd.qp->qp_num,
+			     IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE |
+			     IB_ACCESS_REMOTE_READ);
+	if (err)
+		goto out;
+	tbuf = kmalloc(FRWR_OFF + FRWR_LEN, GFP_KERNEL);
+	abuf = kzalloc(4096, GFP_KERNEL);
+	mr = ib_alloc_mr(r->pd, IB_MR_TYPE_MEM_REG, 8);
+	if (!tbuf || !abuf || IS_ERR(mr)) {
+		err = IS_ERR(mr) ? PTR_ERR(mr) : -ENOMEM;
+		if (IS_ERR(mr))
+			mr = NULL;
+		goto out;
+	}
+	sg_init_one(&sg, tbuf + FRWR_OFF, FRWR_LEN);
+	if (ib_dma_map_sg(ibdev, &sg, 1, DMA_BIDIRECTIONAL) != 1) {
+		err = -ENOMEM;
+		goto out;
+	}
+	adma = ib_dma_map_single(ibdev, abuf, 4096, DMA_BIDIRECTIONAL);
+	for (i = 0; i < FRWR_ROUNDS && !err; i++)
+		err = frwr_round(r, mr, &sg, tbuf, abuf, adma, i, &key);
+	/* the last key, invalidated, reaches nothing: a remote access error */
+	if (!err)
+		err = frwr_rdma(r, adma, mr, key, 0, 64, false,
+				IB_WC_REM_ACCESS_ERR);
+	ib_dma_unmap_single(ibdev, adma, 4096, DMA_BIDIRECTIONAL);
+	ib_dma_unmap_sg(ibdev, &sg, 1, DMA_BIDIRECTIONAL);
+	if (!err)
+		pr_info("%u fast registrations on %s: written, read, invalidated (LOCAL_INV and SEND_WITH_INV), the old key refused\n",
+			FRWR_ROUNDS, dev_name(&ibdev->dev));
+out:
+	if (r->snd.qp)
+		ib_destroy_qp(r->snd.qp);
+	if (r->rcv.qp)
+		ib_destroy_qp(r->rcv.qp);
+	if (mr)
+		ib_dereg_mr(mr);
+	if (r->snd.cq)
+		ib_free_cq(r->snd.cq);
+	if (r->rcv.cq)
+		ib_free_cq(r->rcv.cq);
+	if (r->pd)
+		ib_dealloc_pd(r->pd);
+	kfree(tbuf);
+	kfree(abuf);
+	kfree(r);
+	if (err)
+		pr_err("fast registration: %d\n", err);
+	return err;
+}
+
 struct ulp_main {
 	struct ib_device	*ibdev;
 	struct completion	done;
@@ -444,7 +718,10 @@ static int ulp_thread(void *data)
 {
 	struct ulp_main *m = data;
 
-	m->err = ulp_run(m->ibdev, m->post_cpu);
+	if (!strcmp(test, "frwr"))
+		m->err = frwr_run(m->ibdev);
+	else
+		m->err = ulp_run(m->ibdev, m->post_cpu);
 	complete(&m->done);
 	return 0;
 }
