@@ -232,6 +232,7 @@ struct rxdp_mr {
 	u64			length;
 	int			access;
 	bool			valid;		/* FAST: registered, not invalid */
+	u32			key;		/* lkey = rkey; not ibmr's, a ULP's */
 	u32			index;
 	atomic_t		num_mw;		/* windows bound to it */
 	bool			retired;	/* no bind: leaving the key table */

@@ -75,6 +75,7 @@ static int rxdp_mr_publish(struct rxdp_dev *rdev, struct rxdp_mr *mr)
 	if (err < 0)
 		return err;
 	key = mr->index << 8 | get_random_u8();
+	mr->key = key;
 	mr->ibmr.lkey = key;
 	mr->ibmr.rkey = key;
 	xa_store(&rdev->mrs, mr->index, mr, GFP_KERNEL);
@@ -319,7 +320,8 @@ struct rxdp_mr *rxdp_mr_find_rcu(struct rxdp_dev *rdev, u32 key)
 	/* pairs with the release that registers it (rxdp_mr_fast_reg()) */
 	if (mr->kind == RXDP_MR_FAST && !smp_load_acquire(&mr->valid))
 		return NULL;
-	return READ_ONCE(mr->ibmr.lkey) == key ? mr : NULL;
+	/* not ibmr's key: a ULP moves that on before its REG_MR runs */
+	return READ_ONCE(mr->key) == key ? mr : NULL;
 }
 
 /* The MR behind an SGE, if the SGE may use it.  Context: RCU read lock. */
@@ -443,8 +445,12 @@ static void rxdp_mr_fast_copy(struct rxdp_mr *mr, u64 addr, void *buf,
 		u64 i = off >> shift;
 		void *va;
 
-		if (i >= npages)
+		if (i >= npages) {
+			/* nothing of the stack or a frame leaves unwritten */
+			if (!to_mr)
+				memset(buf, 0, length);
 			return;
+		}
 		va = (void *)(uintptr_t)(READ_ONCE(mr->fast_pages[i]) +
 					 (off & (size - 1)));
 		n = min_t(u64, length, size - (off & (size - 1)));
@@ -619,7 +625,7 @@ int rxdp_mr_fast_reg(struct rxdp_qp *qp, const struct rxe_send_wqe *wqe)
 	unsigned long flags;
 	int err = 0;
 
-	if (mr->kind != RXDP_MR_FAST || mr->ibmr.device != qp->ibqp.device ||
+	if (mr->ibmr.device != qp->ibqp.device || mr->kind != RXDP_MR_FAST ||
 	    mr->ibmr.pd != qp->ibqp.pd || (key >> 8) != mr->index ||
 	    ib_check_mr_access(qp->ibqp.device, access) ||
 	    (access & (IB_ACCESS_ON_DEMAND | IB_ZERO_BASED)))
@@ -630,6 +636,7 @@ int rxdp_mr_fast_reg(struct rxdp_qp *qp, const struct rxe_send_wqe *wqe)
 		goto out;
 	}
 	mr->access = access;
+	WRITE_ONCE(mr->key, key);
 	mr->ibmr.lkey = key;
 	mr->ibmr.rkey = key;
 	mr->iova = mr->ibmr.iova;
@@ -661,12 +668,12 @@ int rxdp_mr_invalidate(struct rxdp_qp *qp, u32 key)
 	int err = -EINVAL;
 
 	rcu_read_lock();
-	mr = rxdp_mr_find_rcu(qp->rdev, key);
+	mr = rxdp_key_is_mw(key) ? NULL : xa_load(&qp->rdev->mrs, key >> 8);
 	if (!mr || mr->kind != RXDP_MR_FAST || mr->ibmr.pd != qp->ibqp.pd)
 		goto out;
 	spin_lock_irqsave(&mr->lock, flags);
-	if (mr->valid && mr->ibmr.lkey == key &&
-	    !atomic_read(&mr->num_mw)) {
+	/* invalidating a free MR by its last key is no error (as rxe) */
+	if (mr->key == key && !atomic_read(&mr->num_mw)) {
 		WRITE_ONCE(mr->valid, false);
 		err = 0;
 	}

@@ -709,7 +709,7 @@ out:
  */
 bool rxdp_qp_uses_mr(struct rxdp_qp *qp, struct rxdp_mr *mr)
 {
-	u32 lkey = mr->ibmr.lkey;
+	u32 lkey = mr->key;
 	struct rxdp_queue *q = &qp->sq.q;
 	unsigned long flags;
 	bool found = false;
