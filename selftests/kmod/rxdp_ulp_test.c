@@ -445,7 +445,6 @@ out:
 	return err;
 }
 
-
 /* ---- fast registration ------------------------------------------------ */
 
 #define FRWR_OFF	100			/* into the buffer's first page */
