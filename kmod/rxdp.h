@@ -609,6 +609,7 @@ struct ib_mr *rxdp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 int rxdp_mr_fast_reg(struct rxdp_qp *qp, const struct rxe_send_wqe *wqe);
 int rxdp_mr_invalidate(struct rxdp_qp *qp, u32 key);
 struct rxdp_mr *rxdp_mr_find_rcu(struct rxdp_dev *rdev, u32 key);
+bool rxdp_key_is_fast_mr(struct rxdp_dev *rdev, u32 key);
 
 /* rxdp_mw.c: memory windows */
 int rxdp_alloc_mw(struct ib_mw *ibmw, struct ib_udata *udata);

@@ -324,6 +324,29 @@ struct rxdp_mr *rxdp_mr_find_rcu(struct rxdp_dev *rdev, u32 key)
 	return READ_ONCE(mr->key) == key ? mr : NULL;
 }
 
+/**
+ * rxdp_key_is_fast_mr - does a key name a fast-registration MR?
+ * @rdev: the device
+ * @key: the key
+ *
+ * A kernel ULP may post a REG_MR and, behind it, WQEs whose SGEs use the
+ * key it registers (rdma_rw does): such an SGE is checked as its WQE
+ * runs, not at the post.
+ */
+bool rxdp_key_is_fast_mr(struct rxdp_dev *rdev, u32 key)
+{
+	struct rxdp_mr *mr;
+	bool fast;
+
+	if (rxdp_key_is_mw(key))
+		return false;
+	rcu_read_lock();
+	mr = xa_load(&rdev->mrs, key >> 8);
+	fast = mr && mr->kind == RXDP_MR_FAST;
+	rcu_read_unlock();
+	return fast;
+}
+
 /* The MR behind an SGE, if the SGE may use it.  Context: RCU read lock. */
 static struct rxdp_mr *rxdp_mr_lookup(struct rxdp_dev *rdev,
 				      struct ib_pd *pd, u32 lkey, u64 addr,

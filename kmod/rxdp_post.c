@@ -179,6 +179,8 @@ static enum ib_wc_status rxdp_check_send_wqe(struct rxdp_qp *qp,
 	for (i = 0; i < num_sge; i++) {
 		const struct rxe_sge *sge = &wqe->dma.sge[i];
 
+		if (!qp->is_user && rxdp_key_is_fast_mr(rdev, sge->lkey))
+			continue;	/* maybe registered by a REG_MR before it */
 		if (sge->length &&
 		    rxdp_check_sge(rdev, qp->ibqp.pd, sge->lkey, sge->addr,
 				   sge->length,
