@@ -591,12 +591,13 @@ int rxdp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 int rxdp_check_sge(struct rxdp_dev *rdev, struct ib_pd *pd, u32 lkey,
 		   u64 addr, u32 length, int access);
 struct rxdp_mr *rxdp_mr_get(struct rxdp_dev *rdev, struct ib_pd *pd,
-			    u32 lkey, u64 addr, u32 length, int access);
+			    u32 lkey, u64 addr, u64 length, int access);
 void rxdp_mr_put(struct rxdp_mr *mr);
 void rxdp_mr_write(struct rxdp_mr *mr, u64 addr, const void *src,
 		   u32 length);
 void rxdp_mr_read(struct rxdp_mr *mr, u64 addr, void *dst, u32 length);
 void *rxdp_mr_piece(struct rxdp_mr *mr, u64 addr, u32 n, u32 *len);
+int rxdp_mr_persist(struct rxdp_mr *mr, u64 addr, u64 length);
 void rxdp_mr_init(struct rxdp_dev *rdev);
 void rxdp_mr_cleanup(struct rxdp_dev *rdev);
 struct ib_mr *rxdp_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
@@ -617,12 +618,13 @@ int rxdp_dealloc_mw(struct ib_mw *ibmw);
 int rxdp_mw_bind(struct rxdp_qp *qp, const struct rxe_send_wqe *wqe);
 int rxdp_mw_invalidate(struct rxdp_qp *qp, u32 rkey, bool remote);
 struct rxdp_mr *rxdp_mw_get_mr(struct rxdp_qp *qp, u32 rkey, u64 va,
-			       u32 len, int access);
+			       u64 len, int access);
 void rxdp_mw_init(struct rxdp_dev *rdev);
 void rxdp_mw_cleanup(struct rxdp_dev *rdev);
 int rxdp_key_invalidate(struct rxdp_qp *qp, u32 key, bool remote);
-struct rxdp_mr *rxdp_rkey_get(struct rxdp_qp *qp, u32 rkey, u64 va, u32 len,
+struct rxdp_mr *rxdp_rkey_get(struct rxdp_qp *qp, u32 rkey, u64 va, u64 len,
 			      int access);
+int rxdp_rkey_span(struct rxdp_qp *qp, u32 rkey, u64 *va, u64 *len);
 
 /* rxdp_ah.c */
 int rxdp_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,

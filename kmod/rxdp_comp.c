@@ -32,7 +32,7 @@ u32 rxdp_qp_mtu(const struct rxdp_qp *qp)
 /*
  * Does the WQE wait for an answer of the responder's own (READ response,
  * atomic ACK), counted in max_rd_atomic?  An ATOMIC WRITE is answered by
- * a READ response without data.
+ * a READ response without data, and so is a FLUSH.
  */
 bool rxdp_wqe_is_rd_atomic(const struct rxe_send_wqe *wqe)
 {
@@ -41,6 +41,7 @@ bool rxdp_wqe_is_rd_atomic(const struct rxe_send_wqe *wqe)
 	case IB_WR_ATOMIC_CMP_AND_SWP:
 	case IB_WR_ATOMIC_FETCH_AND_ADD:
 	case IB_WR_ATOMIC_WRITE:
+	case IB_WR_FLUSH:
 		return true;
 	default:
 		return false;
@@ -50,7 +51,8 @@ bool rxdp_wqe_is_rd_atomic(const struct rxe_send_wqe *wqe)
 /* Is the WQE one that an RDMA READ response with no data answers? */
 static bool rxdp_wqe_is_read_acked(const struct rxe_send_wqe *wqe)
 {
-	return wqe->wr.opcode == IB_WR_ATOMIC_WRITE;
+	return wqe->wr.opcode == IB_WR_ATOMIC_WRITE ||
+	       wqe->wr.opcode == IB_WR_FLUSH;
 }
 
 /* The oldest WQE in flight complete, with status.  Context: sq.lock. */

@@ -41,7 +41,9 @@ static void rxdp_init_attr(struct rxdp_dev *rdev, struct net_device *ndev)
 			      IB_DEVICE_MEM_MGT_EXTENSIONS |
 			      IB_DEVICE_MEM_WINDOW |
 			      IB_DEVICE_MEM_WINDOW_TYPE_2B |
-			      IB_DEVICE_ATOMIC_WRITE;
+			      IB_DEVICE_ATOMIC_WRITE |
+			      IB_DEVICE_FLUSH_GLOBAL |
+			      IB_DEVICE_FLUSH_PERSISTENT;
 	a->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
 	a->max_send_sge = RXDP_MAX_SGE;
 	a->max_recv_sge = RXDP_MAX_SGE;

@@ -107,6 +107,33 @@ static inline u32 rxdp_deth_sqp(const u8 *p)
 	return get_unaligned_be32(p + 4) & RXDP_QPN_MASK24;
 }
 
+/*
+ * FETH (IBA A19.4.1): the placement type in bits 3-0 (IB_FLUSH_GLOBAL,
+ * IB_FLUSH_PERSISTENT), the selectivity level in bits 5-4 (a range of
+ * the key, IB_FLUSH_RANGE, or all of it, IB_FLUSH_MR).
+ */
+#define RXDP_FETH_PLT_MASK	0x0f
+#define RXDP_FETH_SEL_SHIFT	4
+#define RXDP_FETH_SEL_MASK	0x30
+
+static inline void rxdp_feth_set(u8 *p, u8 type, u8 level)
+{
+	put_unaligned_be32((type & RXDP_FETH_PLT_MASK) |
+			   ((level << RXDP_FETH_SEL_SHIFT) &
+			    RXDP_FETH_SEL_MASK), p);
+}
+
+static inline u32 rxdp_feth_plt(const u8 *p)
+{
+	return get_unaligned_be32(p) & RXDP_FETH_PLT_MASK;
+}
+
+static inline u32 rxdp_feth_sel(const u8 *p)
+{
+	return (get_unaligned_be32(p) & RXDP_FETH_SEL_MASK) >>
+	       RXDP_FETH_SEL_SHIFT;
+}
+
 /* RETH: virtual address, R_Key, DMA length */
 static inline void rxdp_reth_set(u8 *p, u64 va, u32 rkey, u32 len)
 {

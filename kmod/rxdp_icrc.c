@@ -143,6 +143,29 @@ int rxdp_icrc_calc(const u8 *frame, u32 l3_off, u32 bth_off, u32 icrc_off,
 				   false);
 }
 
+/*
+ * rdma_rxe before its fix (Linux 6.12 among them) sums a FLUSH's headers
+ * twice into its ICRC: after the IBA's sum, once more from the BTH on, as
+ * if they were its payload.  The ICRC of such a packet, from icrc, the
+ * IBA's.
+ */
+static bool rxdp_icrc_rxe_flush(const struct rxdp_frame *fr,
+				const struct rxdp_rx_info *info, u32 icrc_off,
+				u32 icrc, u32 *rxe)
+{
+	u32 crc = ~icrc, off, k;
+	const u8 *p;
+
+	for (off = info->bth_off; off < icrc_off; off += k) {
+		p = rxdp_frame_piece(fr, off, icrc_off - off, &k);
+		if (!p)
+			return false;
+		crc = crc32_le(crc, p, k);
+	}
+	*rxe = ~crc;
+	return true;
+}
+
 /**
  * rxdp_icrc_ok - does the packet carry the right ICRC?
  * @fr: the whole frame, its headers through the BTH in its first piece
@@ -171,7 +194,12 @@ bool rxdp_icrc_ok(const struct rxdp_frame *fr, u32 len,
 			return false;
 		memcpy(got + i, p, k);
 	}
-	return icrc == get_unaligned_le32(got);
+	if (icrc == get_unaligned_le32(got))
+		return true;
+	/* a FLUSH from rdma_rxe: its opcode is in the first piece */
+	return fr->data[info->bth_off] == IB_OPCODE_RC_FLUSH &&
+	       rxdp_icrc_rxe_flush(fr, info, icrc_off, icrc, &icrc) &&
+	       icrc == get_unaligned_le32(got);
 }
 
 /*

@@ -14,6 +14,8 @@
  * memory windows bound to it is not deregistered.
  */
 #include <linux/highmem.h>
+#include <linux/ioport.h>
+#include <linux/libnvdimm.h>
 #include <linux/random.h>
 #include <linux/scatterlist.h>
 #include <rdma/ib_umem.h>
@@ -133,6 +135,23 @@ static int rxdp_mr_map_pages(struct rxdp_mr *mr)
 	return i == mr->npages ? 0 : -EINVAL;
 }
 
+/*
+ * Persistence is asked of an MR whose pages are all persistent memory
+ * (IB_ACCESS_FLUSH_PERSISTENT): a FLUSH writes the CPU caches back to them.
+ */
+static bool rxdp_mr_persistent(const struct rxdp_mr *mr)
+{
+	size_t i;
+
+	for (i = 0; i < mr->npages; i++)
+		if (region_intersects(page_to_phys(mr->pages[i]), PAGE_SIZE,
+				      IORESOURCE_MEM,
+				      IORES_DESC_PERSISTENT_MEMORY) !=
+		    REGION_INTERSECTS)
+			return false;
+	return true;
+}
+
 static struct rxdp_mr *rxdp_mr_user(struct ib_pd *ibpd, u64 start,
 				    u64 length, u64 iova, int access)
 {
@@ -162,6 +181,10 @@ static struct rxdp_mr *rxdp_mr_user(struct ib_pd *ibpd, u64 start,
 	err = rxdp_mr_map_pages(mr);
 	if (err)
 		goto err_free;
+	if ((access & IB_ACCESS_FLUSH_PERSISTENT) && !rxdp_mr_persistent(mr)) {
+		err = -EINVAL;
+		goto err_free;
+	}
 	mr->iova = iova;
 	mr->length = length;
 	mr->ibmr.iova = iova;
@@ -243,6 +266,9 @@ struct ib_mr *rxdp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 		return ERR_PTR(-EBUSY);
 	if (!(flags & IB_MR_REREG_TRANS) &&
 	    (!ib_access_writable(access) || mr->umem->writable)) {
+		if ((access & IB_ACCESS_FLUSH_PERSISTENT) &&
+		    !rxdp_mr_persistent(mr))
+			return ERR_PTR(-EINVAL);
 		WRITE_ONCE(mr->access, access);
 		return NULL;
 	}
@@ -350,7 +376,7 @@ bool rxdp_key_is_fast_mr(struct rxdp_dev *rdev, u32 key)
 /* The MR behind an SGE, if the SGE may use it.  Context: RCU read lock. */
 static struct rxdp_mr *rxdp_mr_lookup(struct rxdp_dev *rdev,
 				      struct ib_pd *pd, u32 lkey, u64 addr,
-				      u32 length, int access)
+				      u64 length, int access)
 {
 	struct rxdp_mr *mr = rxdp_mr_find_rcu(rdev, lkey);
 	u64 iova, len;
@@ -404,7 +430,7 @@ int rxdp_check_sge(struct rxdp_dev *rdev, struct ib_pd *pd, u32 lkey,
  * not use it (as rxdp_check_sge) or it is being deregistered.
  */
 struct rxdp_mr *rxdp_mr_get(struct rxdp_dev *rdev, struct ib_pd *pd,
-			    u32 lkey, u64 addr, u32 length, int access)
+			    u32 lkey, u64 addr, u64 length, int access)
 {
 	struct rxdp_mr *mr;
 
@@ -553,6 +579,36 @@ void rxdp_mr_read(struct rxdp_mr *mr, u64 addr, void *dst, u32 length)
 }
 
 /**
+ * rxdp_mr_persist - write a range of a referenced MR back to its media
+ * @mr: the MR, from rxdp_mr_get() for this range and
+ *	IB_ACCESS_FLUSH_PERSISTENT
+ * @addr: the first byte, in the MR's address space
+ * @length: how many
+ *
+ * Only a user MR has that access (its pages are persistent memory,
+ * rxdp_mr_persistent()).  A kernel ULP's MR has no such pages.
+ *
+ * Context: any; does not sleep.
+ * Return: 0, or -EINVAL for an MR that is not a user MR.
+ */
+int rxdp_mr_persist(struct rxdp_mr *mr, u64 addr, u64 length)
+{
+	u32 n;
+
+	if (mr->kind != RXDP_MR_USER)
+		return -EINVAL;
+	while (length) {
+		void *va = rxdp_mr_piece(mr, addr, min_t(u64, length, SZ_1G),
+					 &n);
+
+		arch_wb_cache_pmem(va, n);
+		addr += n;
+		length -= n;
+	}
+	return 0;
+}
+
+/**
  * rxdp_alloc_mr - a fast-registration MR for a kernel ULP
  * @ibpd: its PD
  * @type: IB_MR_TYPE_MEM_REG, the only type rxdp has
@@ -651,7 +707,8 @@ int rxdp_mr_fast_reg(struct rxdp_qp *qp, const struct rxe_send_wqe *wqe)
 	if (mr->ibmr.device != qp->ibqp.device || mr->kind != RXDP_MR_FAST ||
 	    mr->ibmr.pd != qp->ibqp.pd || (key >> 8) != mr->index ||
 	    ib_check_mr_access(qp->ibqp.device, access) ||
-	    (access & (IB_ACCESS_ON_DEMAND | IB_ZERO_BASED)))
+	    (access & (IB_ACCESS_ON_DEMAND | IB_ZERO_BASED |
+		       IB_ACCESS_FLUSH_PERSISTENT)))
 		return -EINVAL;
 	spin_lock_irqsave(&mr->lock, flags);
 	if (mr->valid || !mr->fast_n) {

@@ -214,7 +214,7 @@ int rxdp_mw_invalidate(struct rxdp_qp *qp, u32 rkey, bool remote)
  * does not allow the access.
  */
 struct rxdp_mr *rxdp_mw_get_mr(struct rxdp_qp *qp, u32 rkey, u64 va,
-			       u32 len, int access)
+			       u64 len, int access)
 {
 	struct rxdp_dev *rdev = qp->rdev;
 	struct rxdp_mr *mr = NULL;
@@ -262,10 +262,52 @@ int rxdp_key_invalidate(struct rxdp_qp *qp, u32 key, bool remote)
  *
  * Return: the MR, referenced, or NULL.
  */
-struct rxdp_mr *rxdp_rkey_get(struct rxdp_qp *qp, u32 rkey, u64 va, u32 len,
+struct rxdp_mr *rxdp_rkey_get(struct rxdp_qp *qp, u32 rkey, u64 va, u64 len,
 			      int access)
 {
 	if (rxdp_key_is_mw(rkey))
 		return rxdp_mw_get_mr(qp, rkey, va, len, access);
 	return rxdp_mr_get(qp->rdev, qp->ibqp.pd, rkey, va, len, access);
+}
+
+/**
+ * rxdp_rkey_span - all that a key reaches, for a FLUSH of the whole key
+ * @qp: the QP the request came to
+ * @rkey: an MR's or a window's key
+ * @va: its first byte
+ * @len: its length
+ *
+ * Whether the key may be used is rxdp_rkey_get()'s to say, over this span.
+ * Return: 0, or -EINVAL when no MR or bound window has the key.
+ */
+int rxdp_rkey_span(struct rxdp_qp *qp, u32 rkey, u64 *va, u64 *len)
+{
+	struct rxdp_dev *rdev = qp->rdev;
+	int err = -EINVAL;
+
+	if (rxdp_key_is_mw(rkey)) {
+		struct rxdp_mw *mw;
+		unsigned long flags;
+
+		xa_lock_irqsave(&rdev->mws, flags);
+		mw = rxdp_mw_find(rdev, rkey);
+		if (mw && mw->mr) {
+			*va = mw->addr;
+			*len = mw->length;
+			err = 0;
+		}
+		xa_unlock_irqrestore(&rdev->mws, flags);
+	} else {
+		struct rxdp_mr *mr;
+
+		rcu_read_lock();
+		mr = rxdp_mr_find_rcu(rdev, rkey);
+		if (mr) {
+			*va = READ_ONCE(mr->iova);
+			*len = READ_ONCE(mr->length);
+			err = 0;
+		}
+		rcu_read_unlock();
+	}
+	return err;
 }

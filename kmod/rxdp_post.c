@@ -29,6 +29,7 @@ static const struct rxdp_wr_op {
 	bool	no_inline;
 	bool	local;		/* executed here: no packet, no SGE */
 	bool	atomic_write;	/* its 8 bytes in the WQE, not in SGEs */
+	bool	flush;		/* a remote range, no local memory */
 	bool	kernel_only;	/* names kernel objects by pointer */
 } rxdp_wr_ops[] = {
 	[IB_WR_RDMA_WRITE] = {
@@ -63,6 +64,10 @@ static const struct rxdp_wr_op {
 	[IB_WR_ATOMIC_WRITE] = {
 		.qpts = QPT(RC), .wc_opcode = IB_WC_ATOMIC_WRITE,
 		.atomic_write = true, .no_inline = true,
+	},
+	[IB_WR_FLUSH] = {
+		.qpts = QPT(RC), .wc_opcode = IB_WC_FLUSH,
+		.flush = true, .no_inline = true,
 	},
 	[IB_WR_LOCAL_INV] = {
 		.qpts = QPT(RC), .wc_opcode = IB_WC_LOCAL_INV,
@@ -110,6 +115,21 @@ struct rxe_send_wqe *rxdp_sq_wqe(struct rxdp_qp *qp, u32 index)
 				q->log2_elem_size);
 }
 
+/*
+ * A FLUSH names its placement (global visibility, persistence or both)
+ * and its selectivity (a range or the whole key) and has no SGEs.
+ */
+static enum ib_wc_status rxdp_check_flush(const struct rxe_send_wqe *wqe)
+{
+	u8 type = wqe->wr.wr.flush.type;
+
+	if (!type || (type & ~(IB_FLUSH_GLOBAL | IB_FLUSH_PERSISTENT)) ||
+	    wqe->wr.wr.flush.level > IB_FLUSH_MR || wqe->dma.num_sge ||
+	    (wqe->wr.send_flags & IB_SEND_INLINE))
+		return IB_WC_LOC_QP_OP_ERR;
+	return IB_WC_SUCCESS;
+}
+
 /**
  * rxdp_check_send_wqe - may this WQE be executed on this QP?
  * @qp: the QP
@@ -138,6 +158,8 @@ static enum ib_wc_status rxdp_check_send_wqe(struct rxdp_qp *qp,
 		       rxdp_send_wqe_size(&qp->sq) <
 		       sizeof(*wqe) + sizeof(u64) ?
 		       IB_WC_LOC_QP_OP_ERR : IB_WC_SUCCESS;
+	if (op->flush)
+		return rxdp_check_flush(wqe);
 
 	if (flags & IB_SEND_INLINE) {
 		if (op->no_inline || wqe->dma.length > qp->sq.max_inline)
@@ -518,6 +540,7 @@ static int rxdp_build_send_wqe(struct rxdp_qp *qp, struct rxe_send_wqe *wqe,
 		break;
 	case IB_WR_BIND_MW:
 	case IB_WR_ATOMIC_WRITE:
+	case IB_WR_FLUSH:
 		/* the kernel has no such request: a user's WQE only */
 		return -EINVAL;
 	default:

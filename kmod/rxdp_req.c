@@ -315,6 +315,8 @@ static u8 rxdp_req_op(u32 wr_opcode, bool first, bool last)
 		return IB_OPCODE_FETCH_ADD;
 	case IB_WR_ATOMIC_WRITE:
 		return IB_OPCODE_ATOMIC_WRITE;
+	case IB_WR_FLUSH:
+		return IB_OPCODE_FLUSH;
 	default:
 		return 0xff;	/* not one rxdp sends */
 	}
@@ -466,7 +468,9 @@ static enum rxdp_req_next rxdp_req_rc_pick(struct rxdp_qp *qp,
 	}
 	/* a WQE's PSNs are its own from its first send on */
 	if (!(wqe->state & RXDP_WQE_STARTED)) {
-		u32 n = rxdp_npkts(len, mtu);
+		/* a FLUSH's length is of the range it asks for: one packet */
+		u32 n = wqe->wr.opcode == IB_WR_FLUSH ? 1 :
+			rxdp_npkts(len, mtu);
 
 		/* its last PSN too must stay within reach of comp_psn */
 		if (rc && (rxdp_psn_diff(qp->req_fresh_psn, qp->comp_psn) >=
@@ -490,7 +494,10 @@ static enum rxdp_req_next rxdp_req_rc_pick(struct rxdp_qp *qp,
 	rp->path = qp->path;
 	rp->read_len = 0;
 	if (rxdp_wqe_is_rd_atomic(wqe)) {
-		/* a request; the data come in the answer (an ATOMIC WRITE's go) */
+		/*
+		 * a request; the data come in the answer (an ATOMIC WRITE's
+		 * go, a FLUSH has none)
+		 */
 		rp->paylen = wqe->wr.opcode == IB_WR_ATOMIC_WRITE ? sizeof(u64) :
 			     0;
 		rp->last = true;
@@ -541,10 +548,16 @@ static enum ib_wc_status rxdp_req_rc_build(struct rxdp_qp *qp,
 		u32 len = wr->opcode == IB_WR_RDMA_READ ? rp->read_len :
 			  wqe->dma.length - rp->offset;
 
+		/* a FLUSH's key has its own place in the WQE */
 		rxdp_reth_set(rxdp_ext(bth, rp->opcode, RXDP_EXT_RETH),
 			      wr->wr.rdma.remote_addr + rp->offset,
-			      wr->wr.rdma.rkey, len);
+			      wr->opcode == IB_WR_FLUSH ? wr->wr.flush.rkey :
+							  wr->wr.rdma.rkey,
+			      len);
 	}
+	if (ext & RXDP_EXT_FETH)
+		rxdp_feth_set(rxdp_ext(bth, rp->opcode, RXDP_EXT_FETH),
+			      wr->wr.flush.type, wr->wr.flush.level);
 	if (ext & RXDP_EXT_ATMETH) {
 		bool cas = wr->opcode == IB_WR_ATOMIC_CMP_AND_SWP;
 

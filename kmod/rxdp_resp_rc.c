@@ -342,9 +342,9 @@ static void rxdp_resp_fail(struct rxdp_qp *qp, u32 gen, u8 nak,
 
 /* The MR a WRITE, READ or atomic may use for len bytes at va: by key. */
 static struct rxdp_mr *rxdp_resp_mr(struct rxdp_qp *qp, u32 rkey, u64 va,
-				    u32 len, int access)
+				    u64 len, int access)
 {
-	if (!(qp->attr.qp_access_flags & access))
+	if ((qp->attr.qp_access_flags & access) != access)
 		return NULL;
 	return rxdp_rkey_get(qp, rkey, va, len, access);
 }
@@ -564,7 +564,7 @@ static u8 rxdp_resp_atomic(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 	return 0;
 }
 
-/* The answer of an ATOMIC WRITE (or FLUSH): a READ response without data. */
+/* The answer of an ATOMIC WRITE or FLUSH: a READ response without data. */
 static void rxdp_resp_read_ack(struct rxdp_qp *qp, u32 psn)
 {
 	rxdp_resp_answer(qp, IB_OPCODE_RC_RDMA_READ_RESPONSE_ONLY,
@@ -603,6 +603,46 @@ static u8 rxdp_resp_atomic_write(struct rxdp_qp *qp,
 	rxdp_mr_write(mr, va, &val, sizeof(val));
 	spin_unlock_irqrestore(&rxdp_atomic_lock, flags);
 	rxdp_mr_put(mr);
+	qp->resp_msn = rxdp_psn_add(qp->resp_msn, 1);
+	rxdp_resp_read_ack(qp, pkt->psn);
+	return 0;
+}
+
+/*
+ * A FLUSH (IBA A19.4): what the QP wrote before it is made globally
+ * visible, or persistent, or both, over a range of the key or all of it.
+ * The QP and the key must allow each placement asked for.  Answered as an
+ * ATOMIC WRITE is; a duplicate is answered again.  Return: a NAK or 0.
+ */
+static u8 rxdp_resp_flush(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
+{
+	const u8 *reth = rxdp_ext_c(pkt->bth, pkt->opcode, RXDP_EXT_RETH);
+	const u8 *feth = rxdp_ext_c(pkt->bth, pkt->opcode, RXDP_EXT_FETH);
+	u32 plt = rxdp_feth_plt(feth), rkey = rxdp_reth_rkey(reth);
+	u64 va = rxdp_reth_va(reth), len = rxdp_reth_len(reth);
+	struct rxdp_mr *mr;
+	int access = 0, err = 0;
+
+	if (!plt || (plt & ~(IB_FLUSH_GLOBAL | IB_FLUSH_PERSISTENT)) ||
+	    rxdp_feth_sel(feth) > IB_FLUSH_MR || pkt->paylen)
+		return RXDP_AETH_NAK_INV;
+	if (plt & IB_FLUSH_GLOBAL)
+		access |= IB_ACCESS_FLUSH_GLOBAL;
+	if (plt & IB_FLUSH_PERSISTENT)
+		access |= IB_ACCESS_FLUSH_PERSISTENT;
+	if (rxdp_feth_sel(feth) == IB_FLUSH_MR &&
+	    rxdp_rkey_span(qp, rkey, &va, &len))
+		return RXDP_AETH_NAK_ACCESS;
+	mr = rxdp_resp_mr(qp, rkey, va, len, access);
+	if (!mr)
+		return RXDP_AETH_NAK_ACCESS;
+	if (plt & IB_FLUSH_PERSISTENT)
+		err = rxdp_mr_persist(mr, va, len);
+	rxdp_mr_put(mr);
+	if (err)
+		return RXDP_AETH_NAK_ACCESS;
+	/* the writes before it are seen before its answer is */
+	wmb();
 	qp->resp_msn = rxdp_psn_add(qp->resp_msn, 1);
 	rxdp_resp_read_ack(qp, pkt->psn);
 	return 0;
@@ -812,7 +852,7 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 			rxdp_resp_read(qp, pkt);
 		else if (op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD))
 			rxdp_resp_atomic(qp, pkt, true);
-		else if (op == OP(ATOMIC_WRITE))
+		else if (op == OP(ATOMIC_WRITE) || op == OP(FLUSH))
 			rxdp_resp_read_ack(qp, pkt->psn);
 		else
 			qp->resp_ack_due = true;
@@ -847,6 +887,8 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 		nak = rxdp_resp_atomic(qp, pkt, false);
 	else if (op == OP(ATOMIC_WRITE) && rc)
 		nak = rxdp_resp_atomic_write(qp, pkt);
+	else if (op == OP(FLUSH) && rc)
+		nak = rxdp_resp_flush(qp, pkt);
 	else
 		nak = RXDP_AETH_NAK_INV;
 	if (done)
@@ -869,7 +911,7 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 	}
 
 	if (op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD) ||
-	    op == OP(ATOMIC_WRITE)) {
+	    op == OP(ATOMIC_WRITE) || op == OP(FLUSH)) {
 		qp->resp_psn = rxdp_psn_add(pkt->psn, 1);
 		qp->resp_op = RXDP_RESP_NONE;
 		return true;

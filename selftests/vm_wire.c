@@ -2001,6 +2001,162 @@ TEST_F(rc, atomic_write)
 	}
 }
 
+/* the send ring of the FLUSH test's requester QP: a mask no other ring has */
+#define FLUSH_SQ_WR	200
+#define FLUSH_SQ_MASK	255u
+
+/* a FLUSH from a; its completion's status (IBV_WC_GENERAL_ERR if none) */
+static enum ibv_wc_status rc_do_flush(struct rc_end *a, uint64_t wr_id,
+				      uint32_t rkey, uint64_t addr,
+				      uint32_t len, uint8_t type,
+				      uint8_t level, struct ibv_wc *wc)
+{
+	wc->opcode = 0xff;
+	if (uverbs_post_flush(a->qp, FLUSH_SQ_MASK, wr_id, rkey, addr, len,
+			      type, level) ||
+	    poll_n(a->e.scq, 1, wc, 10000 * test_timeout_scale()) != 1)
+		return IBV_WC_GENERAL_ERR;
+	return wc->status;
+}
+
+/* The QP of b may take FLUSHes too (and what else rc_connect() gave it). */
+static int rc_allow_flush(struct rc_end *b)
+{
+	struct ibv_qp_attr at = {
+		.qp_access_flags = IBV_ACCESS_LOCAL_WRITE |
+				   IBV_ACCESS_REMOTE_WRITE |
+				   IBV_ACCESS_REMOTE_READ |
+				   IBV_ACCESS_REMOTE_ATOMIC |
+				   ACCESS_FLUSH_GLOBAL |
+				   ACCESS_FLUSH_PERSISTENT,
+	};
+
+	return ibv_modify_qp(b->qp, &at, IBV_QP_ACCESS_FLAGS);
+}
+
+/*
+ * FLUSH (IBA A19.4), as rdma-core 45's ibv_wr_flush() posts it: written
+ * data are there once a FLUSH behind them completes, for a range and for
+ * the whole MR; and each refusal: the MR or the QP without the placement's
+ * access, persistence of ordinary memory, a range past the MR, a
+ * placement type that is none.
+ */
+TEST_F(rc, flush)
+{
+	struct rc_end *a = &self->a, *b = &self->b;
+	bool rxe_resp = !strcmp(variant->to, RXE_DEV);
+	struct ibv_qp_init_attr ia = {
+		.qp_type = IBV_QPT_RC, .sq_sig_all = 1,
+		.cap = { .max_send_wr = FLUSH_SQ_WR, .max_recv_wr = 1,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	enum { MR_NO_FLUSH, QP_NO_FLUSH, NOT_PERSISTENT, PAST_END, NO_TYPE,
+	       NCASES };
+	static const char *const names[NCASES] = {
+		"MR without FLUSH_GLOBAL", "QP without FLUSH_GLOBAL",
+		"persistence of an MR without it", "past the MR's end",
+		"no placement type",
+	};
+	uint8_t *fbuf = b->buf + 65536;
+	struct ibv_device_attr_ex dx;
+	struct ibv_mr *fm;
+	struct ibv_wc wc;
+	int i;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no FLUSH");
+	/*
+	 * rdma_rxe of 6.12 sums a FLUSH's headers twice into its ICRC: rxdp
+	 * takes that from it, but it drops a FLUSH with the IBA's ICRC.
+	 */
+	if (rxe_resp)
+		SKIP(return, "rdma_rxe drops FLUSHes with the right ICRC");
+	ASSERT_EQ(0, ibv_query_device_ex(b->e.ctx, NULL, &dx));
+	EXPECT_TRUE(dx.device_cap_flags_ex & (1ull << 38));	/* GLOBAL */
+	EXPECT_TRUE(dx.device_cap_flags_ex & (1ull << 39));	/* PERSISTENT */
+	/* persistence needs persistent memory, which this is not */
+	EXPECT_EQ(NULL, ibv_reg_mr(b->e.pd, fbuf, 16384,
+				   IBV_ACCESS_LOCAL_WRITE |
+				   IBV_ACCESS_REMOTE_WRITE |
+				   ACCESS_FLUSH_PERSISTENT));
+	EXPECT_EQ(EINVAL, errno);
+	fm = ibv_reg_mr(b->e.pd, fbuf, 16384, IBV_ACCESS_LOCAL_WRITE |
+			IBV_ACCESS_REMOTE_WRITE | ACCESS_FLUSH_GLOBAL);
+	ASSERT_NE(NULL, fm) TH_LOG("%s", strerror(errno));
+	ia.send_cq = a->e.scq;
+	ia.recv_cq = a->e.rcq;
+	ibv_destroy_qp(a->qp);
+	a->qp = qp_create_attr(a->e.pd, &ia);
+	ASSERT_NE(NULL, a->qp) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, rc_reconnect(self, variant));
+	ASSERT_EQ(0, rc_allow_flush(b));
+
+	for (i = 0; i < 4; i++) {
+		uint32_t off = 1000 * i, len = 3000 + 2000 * i;
+
+		fill(a->buf, len, 70 + i);
+		memset(fbuf, 0, 16384);
+		ASSERT_EQ(IBV_WC_SUCCESS,
+			  rc_remote(a, IBV_WR_RDMA_WRITE,
+				    (uintptr_t)fbuf + off, fm->rkey, len));
+		/* a range of it, or the MR (whose range goes unread) */
+		ASSERT_EQ(IBV_WC_SUCCESS,
+			  rc_do_flush(a, 80 + i, fm->rkey,
+				   i & 1 ? 0x5a5a : (uintptr_t)fbuf + off,
+				   i & 1 ? 0 : len, FLUSH_GLOBAL,
+				   i & 1 ? FLUSH_MR : FLUSH_RANGE, &wc))
+			TH_LOG("%s", ibv_wc_status_str(wc.status));
+		EXPECT_EQ(80 + i, wc.wr_id);
+		EXPECT_EQ(WC_FLUSH, wc.opcode);
+		EXPECT_EQ(len, first_diff(fbuf + off, len, 70 + i));
+	}
+	/* a range of no bytes, at the MR's end */
+	EXPECT_EQ(IBV_WC_SUCCESS,
+		  rc_do_flush(a, 90, fm->rkey, (uintptr_t)fbuf + 16384, 0,
+			   FLUSH_GLOBAL, FLUSH_RANGE, &wc));
+
+	for (i = 0; i < NCASES; i++) {
+		enum ibv_wc_status want = IBV_WC_REM_ACCESS_ERR;
+		uint64_t addr = (uintptr_t)fbuf;
+		uint8_t type = FLUSH_GLOBAL;
+		uint32_t key = fm->rkey;
+
+		ASSERT_EQ(0, rc_reconnect(self, variant)) TH_LOG("%s",
+								names[i]);
+		if (i != QP_NO_FLUSH)
+			ASSERT_EQ(0, rc_allow_flush(b));
+		switch (i) {
+		case MR_NO_FLUSH:
+			key = b->mr->rkey;
+			break;
+		case QP_NO_FLUSH:
+			break;
+		case NOT_PERSISTENT:
+			type = FLUSH_GLOBAL | FLUSH_PERSISTENT;
+			break;
+		case PAST_END:
+			addr += 16384 - 32;
+			break;
+		case NO_TYPE:
+			/* rdma_rxe sends it */
+			if (!strcmp(variant->from, RXE_DEV))
+				continue;
+			type = 0;
+			want = IBV_WC_LOC_QP_OP_ERR;
+			break;
+		}
+		EXPECT_EQ(want, rc_do_flush(a, 100 + i, key, addr, 64, type,
+					 FLUSH_RANGE, &wc))
+			TH_LOG("%s: %s", names[i], ibv_wc_status_str(wc.status));
+		EXPECT_EQ(IBV_QPS_ERR, qp_state(a->qp)) TH_LOG("%s", names[i]);
+		if (i != NO_TYPE)
+			EXPECT_TRUE(WAIT_FOR(qp_state(b->qp) == IBV_QPS_ERR,
+					     2000))
+				TH_LOG("%s: the responder", names[i]);
+	}
+	EXPECT_EQ(0, ibv_dereg_mr(fm));
+}
+
 /*
  * FETCH_ADDs from QPs of rdma_rxe (over the wire) and of rxdp itself (to
  * itself) at once, on one counter in rxdp's memory: each is executed once,

@@ -329,6 +329,29 @@ int uverbs_write(struct ibv_context *ctx, uint32_t command, void *req,
  */
 int uverbs_sq_doorbell(struct ibv_qp *qp);
 /*
+ * FLUSH as the 6.12 uverbs ABI and rdma-core 45 name it; this system's
+ * headers (rdma-core 44, Linux 6.1) predate it.
+ */
+#define WR_FLUSH		14	/* IB_UVERBS_WR_FLUSH */
+#define WC_FLUSH		8	/* IBV_WC_FLUSH */
+#define ACCESS_FLUSH_GLOBAL	(1 << 8)	/* IBV_ACCESS_FLUSH_GLOBAL */
+#define ACCESS_FLUSH_PERSISTENT	(1 << 9)
+#define FLUSH_GLOBAL		1	/* placement types */
+#define FLUSH_PERSISTENT	2
+#define FLUSH_RANGE		0	/* selectivity levels */
+#define FLUSH_MR		1
+
+/*
+ * Post a signalled FLUSH on an RC QP, as rdma-core 45's ibv_wr_flush()
+ * would (rdma-core 44 has none): its WQE written into the send ring whose
+ * mask is sq_mask (see uverbs_ring()), then the doorbell.  type is
+ * IB_FLUSH_GLOBAL and/or IB_FLUSH_PERSISTENT, level IB_FLUSH_RANGE or
+ * IB_FLUSH_MR.  0 or the errno.
+ */
+int uverbs_post_flush(struct ibv_qp *qp, uint32_t sq_mask, uint64_t wr_id,
+		      uint32_t rkey, uint64_t addr, uint32_t len,
+		      uint8_t type, uint8_t level);
+/*
  * Become uid and gid 65534 for good (no groups, no capabilities).
  * 0 or -1.
  */

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -72,6 +74,51 @@ int uverbs_sq_doorbell(struct ibv_qp *qp)
 
 	return uverbs_write(qp->context, IB_USER_VERBS_CMD_POST_SEND, &req,
 			    sizeof(req), sizeof(resp));
+}
+
+/* 6.12's FLUSH member of the WQE's union, newer than this system's header */
+struct rxe_flush_wr {
+	uint64_t remote_addr;
+	uint32_t length;
+	uint32_t rkey;
+	uint8_t type;
+	uint8_t level;
+};
+
+int uverbs_post_flush(struct ibv_qp *qp, uint32_t sq_mask, uint64_t wr_id,
+		      uint32_t rkey, uint64_t addr, uint32_t len,
+		      uint8_t type, uint8_t level)
+{
+	struct rxe_queue_buf *q = uverbs_ring(sq_mask);
+	struct rxe_flush_wr f = {
+		.remote_addr = addr, .length = len, .rkey = rkey,
+		.type = type, .level = level,
+	};
+	struct rxe_send_wqe *w;
+	uint32_t prod, cons;
+
+	if (!q)
+		return ENOENT;
+	prod = atomic_load_explicit((_Atomic uint32_t *)&q->producer_index,
+				    memory_order_relaxed);
+	cons = atomic_load_explicit((_Atomic uint32_t *)&q->consumer_index,
+				    memory_order_acquire);
+	if (((prod + 1) & sq_mask) == (cons & sq_mask))
+		return ENOSPC;
+	w = (struct rxe_send_wqe *)(q->data +
+				    ((size_t)(prod & sq_mask) <<
+				     q->log2_elem_size));
+	memset(w, 0, (size_t)1 << q->log2_elem_size);
+	w->wr.wr_id = wr_id;
+	w->wr.opcode = WR_FLUSH;
+	w->wr.send_flags = IBV_SEND_SIGNALED;
+	memcpy(&w->wr.wr, &f, sizeof(f));
+	w->iova = addr;
+	w->dma.length = len;
+	w->dma.resid = len;
+	atomic_store_explicit((_Atomic uint32_t *)&q->producer_index,
+			      (prod + 1) & sq_mask, memory_order_release);
+	return uverbs_sq_doorbell(qp);
 }
 
 int become_nobody(void)
