@@ -1836,6 +1836,161 @@ TEST_F(rc, remote_access_refused)
 }
 
 /*
+ * Every way an invalidation or a bind is refused.  By the peer's SEND with
+ * Invalidate: a key that names nothing, a type 1 window, a type 2 window
+ * bound through another QP; the sender's WQE completes with an invalid
+ * request error and both QPs go to ERR.  A type 2 window bound through
+ * another QP does not let the peer in.  Locally: a LOCAL_INV of a type 1
+ * window, and a bind over an MR without MW_BIND, complete in error and
+ * the QP goes to ERR.
+ */
+TEST_F(rc, invalidate_and_bind_refused)
+{
+	struct rc_end *a = &self->a, *b = &self->b, b2;
+	enum { INV_NOTHING, INV_TYPE1, INV_OTHER_QP, WRITE_OTHER_QP,
+	       LOCAL_INV_TYPE1, BIND_NO_MW_BIND, NCASES };
+	static const char *const names[NCASES] = {
+		"SEND with Invalidate of no key",
+		"SEND with Invalidate of a type 1 window",
+		"SEND with Invalidate of another QP's window",
+		"WRITE through another QP's window",
+		"LOCAL_INV of a type 1 window",
+		"bind over an MR without MW_BIND",
+	};
+	struct ibv_qp_init_attr ia = {
+		.qp_type = IBV_QPT_RC, .sq_sig_all = 1,
+		.send_cq = b->e.scq, .recv_cq = b->e.rcq,
+		.cap = { .max_send_wr = 8, .max_recv_wr = 8,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	uint8_t *wbuf = b->buf + 65536;
+	struct ibv_mr *mr, *plain;
+	int i;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no NAKs nor SEND with Invalidate");
+	/*
+	 * rdma_rxe of 6.12 acknowledges a SEND with Invalidate before it
+	 * tries the invalidation (the sender sees success), and completes a
+	 * refused LOCAL_INV or bind as flushed.
+	 */
+	if (!strcmp(variant->to, RXE_DEV))
+		SKIP(return, "rdma_rxe reports these refusals otherwise");
+	mr = ibv_reg_mr(b->e.pd, wbuf, 65536,
+			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_MW_BIND);
+	plain = ibv_reg_mr(b->e.pd, wbuf, 65536, IBV_ACCESS_LOCAL_WRITE |
+			   IBV_ACCESS_REMOTE_WRITE);
+	ASSERT_NE(NULL, mr);
+	ASSERT_NE(NULL, plain);
+	/* a second QP of b's, which binds windows of its own */
+	b2 = *b;
+	b2.qp = qp_create_attr(b->e.pd, &ia);
+	ASSERT_NE(NULL, b2.qp);
+	ASSERT_EQ(0, rc_connect_one(&b2, a, 0x100, 0x200, variant->mtu, 7));
+
+	for (i = 0; i < NCASES; i++) {
+		struct ibv_send_wr wr = {
+			.wr_id = 60 + i, .opcode = IBV_WR_SEND_WITH_INV,
+			.send_flags = IBV_SEND_SIGNALED,
+		}, *bad;
+		struct ibv_mw_bind bind = {
+			.wr_id = 40, .send_flags = IBV_SEND_SIGNALED,
+			.bind_info = { .mr = mr, .addr = (uintptr_t)wbuf,
+				       .length = 4096,
+				       .mw_access_flags =
+						IBV_ACCESS_REMOTE_WRITE },
+		};
+		struct ibv_mw *mw = NULL;
+		struct ibv_qp *local = NULL;
+		enum ibv_wc_status want = IBV_WC_REM_INV_REQ_ERR;
+		struct ibv_wc wc;
+
+		ASSERT_EQ(0, rc_reconnect(self, variant)) TH_LOG("%s",
+								names[i]);
+		while (ibv_poll_cq(b->e.rcq, 1, &wc) > 0)
+			;	/* the flushed receive of the case before */
+		ASSERT_EQ(0, post_recvs(b->qp, b->mr, 64, 1, 43));
+		switch (i) {
+		case INV_NOTHING:
+			wr.invalidate_rkey = 0x00fffe00 | 0x5a;
+			break;
+		case INV_TYPE1:
+		case LOCAL_INV_TYPE1:
+			mw = ibv_alloc_mw(b->e.pd, IBV_MW_TYPE_1);
+			ASSERT_NE(NULL, mw);
+			ASSERT_EQ(0, ibv_bind_mw(b->qp, mw, &bind));
+			ASSERT_EQ(1, poll_n(b->e.scq, 1, &wc, 10000));
+			ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+			wr.invalidate_rkey = mw->rkey;
+			if (i == LOCAL_INV_TYPE1) {
+				wr.opcode = IBV_WR_LOCAL_INV;
+				local = b->qp;
+				want = IBV_WC_LOC_QP_OP_ERR;
+			}
+			break;
+		case INV_OTHER_QP:
+		case WRITE_OTHER_QP:
+			mw = ibv_alloc_mw(b->e.pd, IBV_MW_TYPE_2);
+			ASSERT_NE(NULL, mw);
+			wr.invalidate_rkey = rc_bind_mw2(_metadata, &b2, mw,
+							 mr, wbuf, 4096,
+							 IBV_ACCESS_REMOTE_WRITE);
+			ASSERT_NE(0, wr.invalidate_rkey);
+			if (i == WRITE_OTHER_QP) {
+				EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+					  rc_remote(a, IBV_WR_RDMA_WRITE,
+						    (uintptr_t)wbuf,
+						    mw->rkey, 64));
+				EXPECT_EQ(IBV_QPS_ERR, qp_state(a->qp));
+				EXPECT_TRUE(WAIT_FOR(qp_state(b->qp) ==
+						     IBV_QPS_ERR, 2000));
+				EXPECT_EQ(0, ibv_dealloc_mw(mw));
+				continue;
+			}
+			break;
+		case BIND_NO_MW_BIND:
+			mw = ibv_alloc_mw(b->e.pd, IBV_MW_TYPE_2);
+			ASSERT_NE(NULL, mw);
+			wr.opcode = IBV_WR_BIND_MW;
+			wr.bind_mw.mw = mw;
+			wr.bind_mw.rkey = ibv_inc_rkey(mw->rkey);
+			wr.bind_mw.bind_info = bind.bind_info;
+			wr.bind_mw.bind_info.mr = plain;
+			local = b->qp;
+			want = IBV_WC_MW_BIND_ERR;
+			break;
+		}
+		if (local) {
+			ASSERT_EQ(0, ibv_post_send(local, &wr, &bad));
+			ASSERT_EQ(1, poll_n(b->e.scq, 1, &wc, 10000));
+			EXPECT_EQ(want, wc.status) TH_LOG("%s: %s", names[i],
+					ibv_wc_status_str(wc.status));
+			EXPECT_TRUE(WAIT_FOR(qp_state(b->qp) == IBV_QPS_ERR,
+					     2000)) TH_LOG("%s", names[i]);
+		} else {
+			ASSERT_EQ(0, ibv_post_send(a->qp, &wr, &bad));
+			ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, 10000));
+			EXPECT_EQ(want, wc.status) TH_LOG("%s: %s", names[i],
+					ibv_wc_status_str(wc.status));
+			EXPECT_EQ(IBV_QPS_ERR, qp_state(a->qp))
+				TH_LOG("%s", names[i]);
+			EXPECT_TRUE(WAIT_FOR(qp_state(b->qp) == IBV_QPS_ERR,
+					     2000))
+				TH_LOG("%s: the responder", names[i]);
+		}
+		/* the receiver's WQE is flushed, or completes in error */
+		EXPECT_EQ(1, poll_n(b->e.rcq, 1, &wc, 10000))
+			TH_LOG("%s", names[i]);
+		EXPECT_NE(IBV_WC_SUCCESS, wc.status) TH_LOG("%s", names[i]);
+		if (mw)
+			EXPECT_EQ(0, ibv_dealloc_mw(mw));
+	}
+	EXPECT_EQ(0, ibv_destroy_qp(b2.qp));
+	EXPECT_EQ(0, ibv_dereg_mr(plain));
+	EXPECT_EQ(0, ibv_dereg_mr(mr));
+}
+
+/*
  * ibv_rereg_mr() through the uverbs command itself: the rxe provider does
  * not implement it, so libibverbs refuses it before the kernel sees it.
  * The MR's keys are the kernel's answer.  Return: 0 or an errno.
@@ -2035,9 +2190,9 @@ static int rc_allow_flush(struct rc_end *b)
 }
 
 /*
- * FLUSH (IBA A19.4), as rdma-core 45's ibv_wr_flush() posts it: written
- * data are there once a FLUSH behind them completes, for a range and for
- * the whole MR; and each refusal: the MR or the QP without the placement's
+ * FLUSH (IBA A19.4), as rdma-core 45's ibv_wr_flush() posts it: right
+ * behind a WRITE, it completes after it, and the data are there, for a
+ * range and for the whole MR; and each refusal: the MR or the QP without the placement's
  * access, persistence of ordinary memory, a range past the MR, a
  * placement type that is none.
  */
@@ -2093,27 +2248,40 @@ TEST_F(rc, flush)
 
 	for (i = 0; i < 4; i++) {
 		uint32_t off = 1000 * i, len = 3000 + 2000 * i;
+		struct ibv_sge ss = { .addr = (uintptr_t)a->buf, .length = len,
+				      .lkey = a->mr->lkey };
+		struct ibv_send_wr wr = {
+			.wr_id = 70 + i, .sg_list = &ss, .num_sge = 1,
+			.opcode = IBV_WR_RDMA_WRITE,
+			.wr.rdma = { .remote_addr = (uintptr_t)fbuf + off,
+				     .rkey = fm->rkey },
+		}, *bad;
+		struct ibv_wc two[2];
 
 		fill(a->buf, len, 70 + i);
 		memset(fbuf, 0, 16384);
-		ASSERT_EQ(IBV_WC_SUCCESS,
-			  rc_remote(a, IBV_WR_RDMA_WRITE,
-				    (uintptr_t)fbuf + off, fm->rkey, len));
+		/* the FLUSH right behind the WRITE, both in flight */
+		ASSERT_EQ(0, ibv_post_send(a->qp, &wr, &bad));
 		/* a range of it, or the MR (whose range goes unread) */
-		ASSERT_EQ(IBV_WC_SUCCESS,
-			  rc_do_flush(a, 80 + i, fm->rkey,
-				   i & 1 ? 0x5a5a : (uintptr_t)fbuf + off,
-				   i & 1 ? 0 : len, FLUSH_GLOBAL,
-				   i & 1 ? FLUSH_MR : FLUSH_RANGE, &wc))
-			TH_LOG("%s", ibv_wc_status_str(wc.status));
-		EXPECT_EQ(80 + i, wc.wr_id);
-		EXPECT_EQ(WC_FLUSH, wc.opcode);
+		ASSERT_EQ(0, uverbs_post_flush(a->qp, FLUSH_SQ_MASK, 80 + i,
+					       fm->rkey, i & 1 ? 0x5a5a :
+					       (uintptr_t)fbuf + off,
+					       i & 1 ? 0 : len, FLUSH_GLOBAL,
+					       i & 1 ? FLUSH_MR :
+					       FLUSH_RANGE));
+		ASSERT_EQ(2, poll_n(a->e.scq, 2, two, 10000));
+		EXPECT_EQ(IBV_WC_SUCCESS, two[0].status);
+		EXPECT_EQ(70 + i, two[0].wr_id);
+		ASSERT_EQ(IBV_WC_SUCCESS, two[1].status)
+			TH_LOG("%s", ibv_wc_status_str(two[1].status));
+		EXPECT_EQ(80 + i, two[1].wr_id);
+		EXPECT_EQ(WC_FLUSH, two[1].opcode);
 		EXPECT_EQ(len, first_diff(fbuf + off, len, 70 + i));
 	}
 	/* a range of no bytes, at the MR's end */
 	EXPECT_EQ(IBV_WC_SUCCESS,
 		  rc_do_flush(a, 90, fm->rkey, (uintptr_t)fbuf + 16384, 0,
-			   FLUSH_GLOBAL, FLUSH_RANGE, &wc));
+			      FLUSH_GLOBAL, FLUSH_RANGE, &wc));
 
 	for (i = 0; i < NCASES; i++) {
 		enum ibv_wc_status want = IBV_WC_REM_ACCESS_ERR;
@@ -2146,8 +2314,9 @@ TEST_F(rc, flush)
 			break;
 		}
 		EXPECT_EQ(want, rc_do_flush(a, 100 + i, key, addr, 64, type,
-					 FLUSH_RANGE, &wc))
-			TH_LOG("%s: %s", names[i], ibv_wc_status_str(wc.status));
+					    FLUSH_RANGE, &wc))
+			TH_LOG("%s: %s", names[i],
+			       ibv_wc_status_str(wc.status));
 		EXPECT_EQ(IBV_QPS_ERR, qp_state(a->qp)) TH_LOG("%s", names[i]);
 		if (i != NO_TYPE)
 			EXPECT_TRUE(WAIT_FOR(qp_state(b->qp) == IBV_QPS_ERR,
