@@ -141,11 +141,12 @@ static int rxdp_mr_map_pages(struct rxdp_mr *mr)
  */
 static bool rxdp_mr_persistent(const struct rxdp_mr *mr)
 {
-	size_t i;
+	struct scatterlist *sg;
+	unsigned int i;
 
-	for (i = 0; i < mr->npages; i++)
-		if (region_intersects(page_to_phys(mr->pages[i]), PAGE_SIZE,
-				      IORESOURCE_MEM,
+	/* a pinned run of pages at a time: few lookups for a big MR */
+	for_each_sgtable_sg(&mr->umem->sgt_append.sgt, sg, i)
+		if (region_intersects(sg_phys(sg), sg->length, IORESOURCE_MEM,
 				      IORES_DESC_PERSISTENT_MEMORY) !=
 		    REGION_INTERSECTS)
 			return false;
