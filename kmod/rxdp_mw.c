@@ -50,14 +50,16 @@ int rxdp_alloc_mw(struct ib_mw *ibmw, struct ib_udata *udata)
 		err = -ENOMEM;
 		goto err_count;
 	}
-	/* published unbound: nothing is reached through it yet */
-	err = xa_alloc_cyclic_irq(&rdev->mws, &mw->index, mw,
+	/* the index reserved, the key set, then the window published */
+	err = xa_alloc_cyclic_irq(&rdev->mws, &mw->index, NULL,
 				  XA_LIMIT(RXDP_MW_INDEX_MIN,
 					   RXDP_MW_INDEX_MAX),
 				  &rdev->next_mw, GFP_KERNEL);
 	if (err < 0)
 		goto err_count;
 	ibmw->rkey = mw->index << 8 | get_random_u8();
+	/* unbound: nothing is reached through it yet */
+	xa_store_irq(&rdev->mws, mw->index, mw, GFP_KERNEL);
 	return 0;
 
 err_count:
