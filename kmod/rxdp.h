@@ -397,7 +397,10 @@ struct rxdp_qp {
 		bool		valid;
 		u64		orig;
 	}			resp_atomic[RXDP_RESP_ATOMICS];
-	/* the READ whose responses the sender sends, while pending */
+	/*
+	 * the READ whose responses the sender sends, while pending, or the
+	 * persistent FLUSH whose write-back it does before its answer
+	 */
 	bool			resp_read_pending;
 	/* READ requests queued that ask again for what was asked before */
 	atomic_t		resp_read_again;
@@ -405,8 +408,9 @@ struct rxdp_qp {
 	struct {
 		u64		va;
 		u32		rkey;
-		u32		len;
-		u32		off;		/* of the next response */
+		bool		persist;	/* a FLUSH's write-back */
+		u64		len;
+		u64		off;		/* of the next response */
 		u32		psn;		/* of the first response */
 		u32		n;		/* responses in all */
 		u32		i;		/* the next one */

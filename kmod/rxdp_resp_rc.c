@@ -372,6 +372,7 @@ static u8 rxdp_resp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 	}
 	qp->resp_read.va = va;
 	qp->resp_read.rkey = rxdp_reth_rkey(reth);
+	qp->resp_read.persist = false;
 	qp->resp_read.len = len;
 	qp->resp_read.off = 0;
 	qp->resp_read.psn = pkt->psn;
@@ -432,13 +433,52 @@ static bool rxdp_resp_read_superseded(struct rxdp_qp *qp, u32 psn)
 	return rxdp_psn_diff(READ_ONCE(qp->resp_read_again_psn), psn) <= 0;
 }
 
+/* the write-back of a persistent FLUSH done for each packet of budget */
+#define RXDP_PERSIST_CHUNK	SZ_64K
+
+/*
+ * The write-back of the persistent FLUSH being served, a chunk for each
+ * packet of budget, so that a FLUSH of a large key takes its turn on the
+ * CPU as a large READ does.  Return: 0 when done, -EAGAIN when the budget
+ * ran out, another errno when it ended (the QP's state, or the key no
+ * longer allowing it: the FLUSH goes unanswered, and the one the requester
+ * sends again is refused).
+ */
+static int rxdp_resp_persist(struct rxdp_qp *qp, int *budget)
+{
+	while (qp->resp_read.off < qp->resp_read.len) {
+		u64 va = qp->resp_read.va + qp->resp_read.off;
+		u64 n = min_t(u64, qp->resp_read.len - qp->resp_read.off,
+			      RXDP_PERSIST_CHUNK);
+		struct rxdp_mr *mr;
+		int err;
+
+		if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))))
+			return -ESHUTDOWN;
+		if (!*budget)
+			return -EAGAIN;
+		mr = rxdp_resp_mr(qp, qp->resp_read.rkey, va, n,
+				  IB_ACCESS_FLUSH_PERSISTENT);
+		if (!mr)
+			return -EACCES;
+		err = rxdp_mr_persist(mr, va, n);
+		rxdp_mr_put(mr);
+		if (err)
+			return err;
+		qp->resp_read.off += n;
+		(*budget)--;
+	}
+	return 0;
+}
+
 /**
  * rxdp_resp_read_serve - send the responses of the READ being served
  * @qp: an RC QP
  * @budget: packets the sender may still send; decreased
  *
  * A piece of memory the MR no longer allows ends the responses: the
- * requester asks again, and gets its NAK then.
+ * requester asks again, and gets its NAK then.  A persistent FLUSH is
+ * served as a READ of no data, once its write-back is done.
  * Context: the QP's sender (req_lock held).
  * Return: true when the budget ran out with responses left.  When the
  * QP's frames in the stack are at their cap, false with the READ still
@@ -454,12 +494,23 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 	/* pairs with the release in rxdp_resp_read(): the request is in */
 	if (!smp_load_acquire(&qp->resp_read_pending))
 		return false;
+	if (qp->resp_read.persist) {
+		int err = rxdp_resp_persist(qp, budget);
+
+		if (err == -EAGAIN)
+			return true;
+		if (err)
+			goto end;
+		/* the writes before it are seen before its answer is */
+		wmb();
+	}
 	spin_lock_irqsave(&qp->rq.lock, flags);
 	path = qp->path;
 	spin_unlock_irqrestore(&qp->rq.lock, flags);
 	while (qp->resp_read.i < qp->resp_read.n) {
 		u32 i = qp->resp_read.i, n = qp->resp_read.n;
-		u32 plen = min(mtu, qp->resp_read.len - qp->resp_read.off);
+		u32 plen = min_t(u64, mtu,
+				 qp->resp_read.len - qp->resp_read.off);
 		u8 op = n == 1 ? OP(RC_RDMA_READ_RESPONSE_ONLY) :
 			!i ? OP(RC_RDMA_READ_RESPONSE_FIRST) :
 			i == n - 1 ? OP(RC_RDMA_READ_RESPONSE_LAST) :
@@ -502,6 +553,7 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 		qp->resp_read.i++;
 		(*budget)--;
 	}
+end:
 	/* done (or ended): the responder goes on */
 	smp_store_release(&qp->resp_read_pending, false);
 	if (!test_bit(RXDP_QP_DYING, &qp->flags))
@@ -612,16 +664,19 @@ static u8 rxdp_resp_atomic_write(struct rxdp_qp *qp,
  * A FLUSH (IBA A19.4): what the QP wrote before it is made globally
  * visible, or persistent, or both, over a range of the key or all of it.
  * The QP and the key must allow each placement asked for.  Answered as an
- * ATOMIC WRITE is; a duplicate is answered again.  Return: a NAK or 0.
+ * ATOMIC WRITE is, once persistent when asked (by the QP's sender, as a
+ * READ is served).  A duplicate is done again: its first may have ended
+ * unanswered.  Return: a NAK or 0.
  */
-static u8 rxdp_resp_flush(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
+static u8 rxdp_resp_flush(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
+			  bool dup)
 {
 	const u8 *reth = rxdp_ext_c(pkt->bth, pkt->opcode, RXDP_EXT_RETH);
 	const u8 *feth = rxdp_ext_c(pkt->bth, pkt->opcode, RXDP_EXT_FETH);
 	u32 plt = rxdp_feth_plt(feth), rkey = rxdp_reth_rkey(reth);
 	u64 va = rxdp_reth_va(reth), len = rxdp_reth_len(reth);
 	struct rxdp_mr *mr;
-	int access = 0, err = 0;
+	int access = 0;
 
 	if (!plt || (plt & ~(IB_FLUSH_GLOBAL | IB_FLUSH_PERSISTENT)) ||
 	    rxdp_feth_sel(feth) > IB_FLUSH_MR || pkt->paylen)
@@ -636,14 +691,26 @@ static u8 rxdp_resp_flush(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 	mr = rxdp_resp_mr(qp, rkey, va, len, access);
 	if (!mr)
 		return RXDP_AETH_NAK_ACCESS;
-	if (plt & IB_FLUSH_PERSISTENT)
-		err = rxdp_mr_persist(mr, va, len);
 	rxdp_mr_put(mr);
-	if (err)
-		return RXDP_AETH_NAK_ACCESS;
+	if (!dup)
+		qp->resp_msn = rxdp_psn_add(qp->resp_msn, 1);
+	if (plt & IB_FLUSH_PERSISTENT) {
+		qp->resp_read.va = va;
+		qp->resp_read.rkey = rkey;
+		qp->resp_read.persist = true;
+		qp->resp_read.len = len;
+		qp->resp_read.off = 0;
+		qp->resp_read.psn = pkt->psn;
+		qp->resp_read.n = 1;
+		qp->resp_read.i = 0;
+		qp->resp_read.msn = qp->resp_msn;
+		/* the request complete before the sender sees it */
+		smp_store_release(&qp->resp_read_pending, true);
+		rxdp_req_kick(qp);
+		return 0;
+	}
 	/* the writes before it are seen before its answer is */
 	wmb();
-	qp->resp_msn = rxdp_psn_add(qp->resp_msn, 1);
 	rxdp_resp_read_ack(qp, pkt->psn);
 	return 0;
 }
@@ -849,13 +916,20 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 		/* a duplicate: acknowledged again, a READ served again */
 		rxdp_stat_inc(qp->rdev, RXDP_CNT_DUP_REQ);
 		if (op == OP(RDMA_READ_REQUEST))
-			rxdp_resp_read(qp, pkt);
+			nak = rxdp_resp_read(qp, pkt);
 		else if (op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD))
 			rxdp_resp_atomic(qp, pkt, true);
-		else if (op == OP(ATOMIC_WRITE) || op == OP(FLUSH))
+		else if (op == OP(FLUSH))
+			nak = rxdp_resp_flush(qp, pkt, true);
+		else if (op == OP(ATOMIC_WRITE))
 			rxdp_resp_read_ack(qp, pkt->psn);
 		else
 			qp->resp_ack_due = true;
+		/* done again, refused now: the NAK names the request */
+		if (nak) {
+			rxdp_resp_ack(qp, nak, pkt->psn);
+			rxdp_qp_error_gen(qp, gen);
+		}
 		return false;
 	} else if (d > 0) {
 		rxdp_stat_inc(qp->rdev, RXDP_CNT_OUT_OF_SEQ_REQ);
@@ -888,7 +962,7 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 	else if (op == OP(ATOMIC_WRITE) && rc)
 		nak = rxdp_resp_atomic_write(qp, pkt);
 	else if (op == OP(FLUSH) && rc)
-		nak = rxdp_resp_flush(qp, pkt);
+		nak = rxdp_resp_flush(qp, pkt, false);
 	else
 		nak = RXDP_AETH_NAK_INV;
 	if (done)

@@ -13,7 +13,7 @@ pkgs=(
 	qemu-system-x86 linux-image-6.12-amd64 linux-headers-6.12-amd64
 	linux-source-6.12
 	flex bison bc libssl-dev
-	iproute2 tcpdump
+	iproute2 tcpdump ndctl
 	rdma-core ibverbs-utils rdmacm-utils perftest libibverbs-dev
 )
 

@@ -2190,6 +2190,27 @@ static int rc_allow_flush(struct rc_end *b)
 }
 
 /*
+ * The requester QP of a FLUSH test: one with the send ring FLUSH_SQ_MASK
+ * names, connected again, its peer's QP allowing FLUSHes.
+ */
+static int rc_flush_qps(FIXTURE_DATA(rc) *self,
+			const FIXTURE_VARIANT(rc) *variant)
+{
+	struct ibv_qp_init_attr ia = {
+		.qp_type = IBV_QPT_RC, .sq_sig_all = 1,
+		.send_cq = self->a.e.scq, .recv_cq = self->a.e.rcq,
+		.cap = { .max_send_wr = FLUSH_SQ_WR, .max_recv_wr = 1,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+
+	ibv_destroy_qp(self->a.qp);
+	self->a.qp = qp_create_attr(self->a.e.pd, &ia);
+	if (!self->a.qp)
+		return errno;
+	return rc_reconnect(self, variant) ?: rc_allow_flush(&self->b);
+}
+
+/*
  * FLUSH (IBA A19.4), as rdma-core 45's ibv_wr_flush() posts it: posted
  * behind a WRITE, it completes after it, and the data are there, for a
  * range and for the whole MR; and each refusal: the MR or the QP without
@@ -2201,17 +2222,13 @@ TEST_F(rc, flush)
 {
 	struct rc_end *a = &self->a, *b = &self->b;
 	bool rxe_resp = !strcmp(variant->to, RXE_DEV);
-	struct ibv_qp_init_attr ia = {
-		.qp_type = IBV_QPT_RC, .sq_sig_all = 1,
-		.cap = { .max_send_wr = FLUSH_SQ_WR, .max_recv_wr = 1,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
-	};
-	enum { MR_NO_FLUSH, QP_NO_FLUSH, NOT_PERSISTENT, PAST_END, NO_TYPE,
-	       NCASES };
+	enum { MR_NO_FLUSH, QP_NO_FLUSH, NOT_PERSISTENT, MR_NOT_PERSISTENT,
+	       PAST_END, NO_TYPE, LEVEL, NCASES };
 	static const char *const names[NCASES] = {
 		"MR without FLUSH_GLOBAL", "QP without FLUSH_GLOBAL",
-		"persistence of an MR without it", "past the MR's end",
-		"no placement type",
+		"persistence of an MR without it",
+		"persistence of all of an MR without it", "past the MR's end",
+		"no placement type", "a selectivity level past the MR",
 	};
 	uint8_t *fbuf = b->buf + 65536;
 	struct ibv_device_attr_ex dx;
@@ -2240,13 +2257,7 @@ TEST_F(rc, flush)
 	fm = ibv_reg_mr(b->e.pd, fbuf, 16384, IBV_ACCESS_LOCAL_WRITE |
 			IBV_ACCESS_REMOTE_WRITE | ACCESS_FLUSH_GLOBAL);
 	ASSERT_NE(NULL, fm) TH_LOG("%s", strerror(errno));
-	ia.send_cq = a->e.scq;
-	ia.recv_cq = a->e.rcq;
-	ibv_destroy_qp(a->qp);
-	a->qp = qp_create_attr(a->e.pd, &ia);
-	ASSERT_NE(NULL, a->qp) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, rc_reconnect(self, variant));
-	ASSERT_EQ(0, rc_allow_flush(b));
+	ASSERT_EQ(0, rc_flush_qps(self, variant));
 
 	for (i = 0; i < 4; i++) {
 		uint32_t off = 1000 * i, len = 3000 + 2000 * i;
@@ -2287,8 +2298,8 @@ TEST_F(rc, flush)
 
 	for (i = 0; i < NCASES; i++) {
 		enum ibv_wc_status want = IBV_WC_REM_ACCESS_ERR;
+		uint8_t type = FLUSH_GLOBAL, level = FLUSH_RANGE;
 		uint64_t addr = (uintptr_t)fbuf;
-		uint8_t type = FLUSH_GLOBAL;
 		uint32_t key = fm->rkey;
 
 		ASSERT_EQ(0, rc_reconnect(self, variant)) TH_LOG("%s",
@@ -2304,18 +2315,26 @@ TEST_F(rc, flush)
 		case NOT_PERSISTENT:
 			type = FLUSH_GLOBAL | FLUSH_PERSISTENT;
 			break;
+		case MR_NOT_PERSISTENT:
+			type = FLUSH_PERSISTENT;
+			level = FLUSH_MR;
+			break;
 		case PAST_END:
 			addr += 16384 - 32;
 			break;
 		case NO_TYPE:
-			/* rdma_rxe sends it, and the peer refuses it */
-			type = 0;
+		case LEVEL:
+			/* rdma_rxe sends them, and the peer refuses them */
+			if (i == NO_TYPE)
+				type = 0;
+			else
+				level = FLUSH_MR + 1;
 			want = strcmp(variant->from, RXE_DEV) ?
 			       IBV_WC_LOC_QP_OP_ERR : IBV_WC_REM_INV_REQ_ERR;
 			break;
 		}
 		EXPECT_EQ(want, rc_do_flush(a, 100 + i, key, addr, 64, type,
-					    FLUSH_RANGE, &wc))
+					    level, &wc))
 			TH_LOG("%s: %s", names[i],
 			       ibv_wc_status_str(wc.status));
 		EXPECT_EQ(IBV_QPS_ERR, qp_state(a->qp)) TH_LOG("%s", names[i]);
@@ -2325,6 +2344,99 @@ TEST_F(rc, flush)
 				TH_LOG("%s: the responder", names[i]);
 	}
 	EXPECT_EQ(0, ibv_dereg_mr(fm));
+}
+
+/* the persistent memory of the persistent FLUSH test */
+#define PMEM_LEN	(8u << 20)
+
+/*
+ * FLUSH for persistence, over persistent memory (the VM's emulated NVDIMM
+ * as device-dax): registered with FLUSH_PERSISTENT, written, and made
+ * persistent by range and as a whole MR (many chunks of write-back,
+ * served as a READ is), the data there.  A QP that allows only global
+ * visibility refuses persistence; an MR of persistent memory moved to
+ * ordinary memory keeps no FLUSH_PERSISTENT, nor does ordinary memory
+ * take it by changing its access.
+ */
+TEST_F(rc, flush_persistent)
+{
+	const int pacc = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			 ACCESS_FLUSH_GLOBAL | ACCESS_FLUSH_PERSISTENT;
+	struct rc_end *a = &self->a, *b = &self->b;
+	struct ibv_qp_attr at = {
+		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
+				   ACCESS_FLUSH_GLOBAL,
+	};
+	struct ibv_mr *pm;
+	struct ibv_wc wc;
+	uint8_t *pmem;
+	int i;
+
+	if (variant->type == IBV_QPT_UC)
+		SKIP(return, "UC has no FLUSH");
+	if (!strcmp(variant->to, RXE_DEV))
+		SKIP(return, "rdma_rxe drops FLUSHes with the right ICRC");
+	pmem = pmem_map(PMEM_LEN);
+	if (!pmem)
+		SKIP(return, "no persistent memory (an NVDIMM as device-dax)");
+	pm = ibv_reg_mr(b->e.pd, pmem, PMEM_LEN, pacc);
+	ASSERT_NE(NULL, pm) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, rc_flush_qps(self, variant));
+
+	for (i = 0; i < 4; i++) {
+		uint32_t off = PMEM_LEN / 4 * i + 777 * i, len = 5000 + 3000 * i;
+		uint8_t type = i & 2 ? FLUSH_PERSISTENT :
+			       FLUSH_GLOBAL | FLUSH_PERSISTENT;
+		struct ibv_sge ss = { .addr = (uintptr_t)a->buf, .length = len,
+				      .lkey = a->mr->lkey };
+		struct ibv_send_wr wr = {
+			.wr_id = 70 + i, .sg_list = &ss, .num_sge = 1,
+			.opcode = IBV_WR_RDMA_WRITE,
+			.wr.rdma = { .remote_addr = (uintptr_t)pmem + off,
+				     .rkey = pm->rkey },
+		}, *bad;
+		struct ibv_wc two[2];
+
+		fill(a->buf, len, 90 + i);
+		ASSERT_EQ(0, ibv_post_send(a->qp, &wr, &bad));
+		/* by range, or all 8 MiB of it */
+		ASSERT_EQ(0, uverbs_post_flush(a->qp, FLUSH_SQ_MASK, 80 + i,
+					       pm->rkey,
+					       (uintptr_t)pmem + off, len,
+					       type, i & 1 ? FLUSH_MR :
+					       FLUSH_RANGE));
+		ASSERT_EQ(2, poll_n(a->e.scq, 2, two,
+				    10000 * test_timeout_scale()));
+		EXPECT_EQ(IBV_WC_SUCCESS, two[0].status);
+		ASSERT_EQ(IBV_WC_SUCCESS, two[1].status)
+			TH_LOG("%d: %s", i, ibv_wc_status_str(two[1].status));
+		EXPECT_EQ(80 + i, two[1].wr_id);
+		EXPECT_EQ(WC_FLUSH, two[1].opcode);
+		EXPECT_EQ(len, first_diff(pmem + off, len, 90 + i));
+	}
+
+	/* a QP that allows global visibility only */
+	ASSERT_EQ(0, ibv_modify_qp(b->qp, &at, IBV_QP_ACCESS_FLAGS));
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+		  rc_do_flush(a, 99, pm->rkey, (uintptr_t)pmem, 64,
+			      FLUSH_GLOBAL | FLUSH_PERSISTENT, FLUSH_RANGE,
+			      &wc));
+	EXPECT_TRUE(WAIT_FOR(qp_state(b->qp) == IBV_QPS_ERR, 2000));
+
+	/* persistence stays with persistent memory */
+	EXPECT_EQ(EINVAL, rereg_mr_cmd(pm, IBV_REREG_MR_CHANGE_TRANSLATION,
+				       b->buf, 4096, NULL, 0));
+	EXPECT_EQ(EINVAL, rereg_mr_cmd(b->mr, IBV_REREG_MR_CHANGE_ACCESS, NULL,
+				       0, NULL, pacc));
+	/* and the refused rereg left the MR as it was */
+	ASSERT_EQ(0, rc_reconnect(self, variant));
+	ASSERT_EQ(0, rc_allow_flush(b));
+	EXPECT_EQ(IBV_WC_SUCCESS,
+		  rc_do_flush(a, 100, pm->rkey, (uintptr_t)pmem, 64,
+			      FLUSH_PERSISTENT, FLUSH_RANGE, &wc))
+		TH_LOG("%s", ibv_wc_status_str(wc.status));
+	EXPECT_EQ(0, ibv_dereg_mr(pm));
+	EXPECT_EQ(0, munmap(pmem, PMEM_LEN));
 }
 
 /*

@@ -76,6 +76,13 @@ bool netdev_exists(const char *ifname);
 void ibdev_remove(const char *name);
 void netdev_remove(const char *ifname);
 void netns_remove(const char *ns);
+/*
+ * len bytes (a multiple of 2 MiB) of persistent memory, shared, from the
+ * device-dax of the machine's first NVDIMM (the test VM emulates one),
+ * which is made device-dax on first use; or NULL when there is none.
+ */
+void *pmem_map(size_t len);
+
 /* Open the verbs device called name, or NULL. */
 struct ibv_context *ibdev_open(const char *name);
 /* The port state of an open device (IBV_PORT_*), or -1. */
