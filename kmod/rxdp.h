@@ -236,9 +236,14 @@ struct rxdp_mr {
 	u32			index;
 	atomic_t		num_mw;		/* windows bound to it */
 	bool			retired;	/* no bind: leaving the key table */
-	/* FAST: the page addresses map_mr_sg gave, and their size */
+	/*
+	 * FAST: the page addresses registered, and their size; and those the
+	 * last map_mr_sg gave, which the next REG_MR registers (a ULP maps
+	 * the next registration while the one before is still valid)
+	 */
 	u64			*fast_pages;
-	u32			fast_max;	/* room in fast_pages */
+	u64			*fast_map;
+	u32			fast_max;	/* room in each */
 	u32			fast_n;		/* mapped by the last map_mr_sg */
 	u32			fast_shift;	/* registered page size, log2 */
 	u32			fast_off;	/* of iova in its first page */

@@ -439,6 +439,18 @@ struct rxdp_mr *rxdp_mr_get(struct rxdp_dev *rdev, struct ib_pd *pd,
 	mr = rxdp_mr_lookup(rdev, pd, lkey, addr, length, access);
 	if (mr && !refcount_inc_not_zero(&mr->ref))
 		mr = NULL;
+	if (mr && mr->kind == RXDP_MR_FAST) {
+		/*
+		 * Counted, then the key checked again: an invalidation either
+		 * sees this reference and waits for it, or is seen here.
+		 * Pairs with the barrier in rxdp_mr_invalidate().
+		 */
+		smp_mb__after_atomic();
+		if (rxdp_mr_find_rcu(rdev, lkey) != mr) {
+			rxdp_mr_put(mr);
+			mr = NULL;
+		}
+	}
 	rcu_read_unlock();
 	return mr;
 }
@@ -479,9 +491,10 @@ void *rxdp_mr_piece(struct rxdp_mr *mr, u64 addr, u32 n, u32 *len)
 }
 
 /*
- * Copy between a fast-registration MR's pages and kernel memory.  The ULP
- * may map the MR again while it uses it (its own bug): whatever it does,
- * no page past those mapped is touched.
+ * Copy between a fast-registration MR's pages and kernel memory.  Its
+ * registration changes only while it is invalid, once no copy is under way
+ * (rxdp_mr_invalidate()); whatever a ULP does, no page past those
+ * registered is touched.
  */
 static void rxdp_mr_fast_copy(struct rxdp_mr *mr, u64 addr, void *buf,
 			      u32 length, bool to_mr)
@@ -633,12 +646,14 @@ struct ib_mr *rxdp_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
 		return ERR_CAST(mr);
 	mr->kind = RXDP_MR_FAST;
 	mr->fast_max = max_num_sg;
-	mr->fast_pages = kcalloc(max_num_sg, sizeof(*mr->fast_pages),
+	/* the pages registered, then those mapped: one allocation */
+	mr->fast_pages = kcalloc(2 * max_num_sg, sizeof(*mr->fast_pages),
 				 GFP_KERNEL);
 	if (!mr->fast_pages) {
 		err = -ENOMEM;
 		goto err_free;
 	}
+	mr->fast_map = mr->fast_pages + max_num_sg;
 	mr->fast_shift = PAGE_SHIFT;
 	err = rxdp_mr_publish(rdev, mr);
 	if (err)
@@ -656,7 +671,7 @@ static int rxdp_mr_set_page(struct ib_mr *ibmr, u64 addr)
 
 	if (mr->fast_n >= mr->fast_max)
 		return -ENOMEM;
-	mr->fast_pages[mr->fast_n++] = addr;
+	mr->fast_map[mr->fast_n++] = addr;
 	return 0;
 }
 
@@ -683,7 +698,7 @@ int rxdp_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg, int sg_nents,
 	n = ib_sg_to_pages(ibmr, sg, sg_nents, sg_offset, rxdp_mr_set_page);
 	/* the first byte's place in the first page, before the ULP moves iova */
 	if (mr->fast_n)
-		mr->fast_map_off = ibmr->iova - mr->fast_pages[0];
+		mr->fast_map_off = ibmr->iova - mr->fast_map[0];
 	return n;
 }
 
@@ -722,6 +737,8 @@ int rxdp_mr_fast_reg(struct rxdp_qp *qp, const struct rxe_send_wqe *wqe)
 	mr->ibmr.rkey = key;
 	mr->iova = mr->ibmr.iova;
 	mr->length = mr->ibmr.length;
+	memcpy(mr->fast_pages, mr->fast_map,
+	       mr->fast_n * sizeof(*mr->fast_pages));
 	mr->npages = mr->fast_n;
 	mr->fast_shift = ilog2(mr->ibmr.page_size);
 	mr->fast_off = mr->fast_map_off;
@@ -738,8 +755,13 @@ out:
  * @key: its key
  *
  * Only a registered fast-registration MR of the QP's PD, with the key as
- * it is now and no windows bound, is invalidated.  A use of the key that
- * found it before goes on for the packet it is for.
+ * it is now and no windows bound, is invalidated.  A copy into or out of
+ * it that found the key before (on another CPU: one is done with it
+ * before it can invalidate a key) is waited for, so that the pages are
+ * the ULP's again when the invalidation completes.  Copies hold their
+ * reference for one piece of a packet, with BH disabled; nothing holds
+ * one on a fast-registration MR for longer (rxdp_lo_gather() copies).
+ * Context: BH disabled.
  * Return: 0 or -EINVAL.
  */
 int rxdp_mr_invalidate(struct rxdp_qp *qp, u32 key)
@@ -759,6 +781,12 @@ int rxdp_mr_invalidate(struct rxdp_qp *qp, u32 key)
 		err = 0;
 	}
 	spin_unlock_irqrestore(&mr->lock, flags);
+	if (!err) {
+		/* pairs with the barrier in rxdp_mr_get() */
+		smp_mb();
+		while (refcount_read(&mr->ref) > 1)
+			cpu_relax();
+	}
 out:
 	rcu_read_unlock();
 	return err;

@@ -21,7 +21,9 @@
  * ib_map_mr_sg() and registered by a REG_MR work request under a new key
  * each time; the peer QP writes into it and reads it back by that key;
  * then LOCAL_INV, or the peer's SEND with Invalidate, ends the
- * registration, after which the old key must not reach the memory.
+ * registration, after which the old key must not reach the memory.  Last,
+ * as iSER does, the next registration is mapped over other memory while
+ * the one before is still in use.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -487,8 +489,8 @@ static int frwr_do(struct ulp_qp *q, const struct ib_send_wr *wr,
 	return 0;
 }
 
-/* The initiator writes len bytes at off of the MR, by key, or reads them. */
-static int frwr_rdma(struct ulp_round *r, u64 dma, struct ib_mr *mr,
+/* The initiator writes len bytes at iova + off, by key, or reads them. */
+static int frwr_rdma(struct ulp_round *r, u64 dma, u64 iova,
 		     u32 key, u32 off, u32 len, bool read,
 		     enum ib_wc_status status)
 {
@@ -499,13 +501,32 @@ static int frwr_rdma(struct ulp_round *r, u64 dma, struct ib_mr *mr,
 		.wr = { .sg_list = &sge, .num_sge = 1,
 			.opcode = read ? IB_WR_RDMA_READ : IB_WR_RDMA_WRITE,
 			.send_flags = IB_SEND_SIGNALED },
-		.remote_addr = mr->iova + off,
+		.remote_addr = iova + off,
 		.rkey = key,
 	};
 
 	return frwr_do(&r->snd, &wr.wr, status,
 		       read ? IB_WC_RDMA_READ : IB_WC_RDMA_WRITE,
 		       read ? "RDMA READ" : "RDMA WRITE");
+}
+
+/* Is buf's byte k what the pattern of registration i put at off? */
+static int frwr_check(struct ulp_round *r, const u8 *buf, u32 i, u32 off,
+		      u32 len, const char *what)
+{
+	u32 k;
+
+	for (k = 0; k < FRWR_OFF + FRWR_LEN; k++) {
+		u8 want = k >= FRWR_OFF + off && k < FRWR_OFF + off + len ?
+			  ulp_byte(r->seed, i, k - FRWR_OFF - off) : 0;
+
+		if (buf[k] != want) {
+			pr_err("%s: byte %u is %u, not %u\n", what, k, buf[k],
+			       want);
+			return -EIO;
+		}
+	}
+	return 0;
 }
 
 /* One registration of the MR: a new key, used, then invalidated. */
@@ -544,23 +565,17 @@ static int frwr_round(struct ulp_round *r, struct ib_mr *mr,
 	memset(tbuf, 0, FRWR_OFF + FRWR_LEN);
 	for (k = 0; k < 1024; k++)
 		abuf[k] = ulp_byte(r->seed, i, k);
-	err = frwr_rdma(r, adma, mr, mr->rkey, off, 1024, false,
+	err = frwr_rdma(r, adma, mr->iova, mr->rkey, off, 1024, false,
 			IB_WC_SUCCESS);
 	if (err)
 		return err;
-	for (k = 0; k < FRWR_OFF + FRWR_LEN; k++) {
-		u8 want = k >= FRWR_OFF + off && k < FRWR_OFF + off + 1024 ?
-			  ulp_byte(r->seed, i, k - FRWR_OFF - off) : 0;
-
-		if (tbuf[k] != want) {
-			pr_err("registration %u: byte %u is %u, not %u\n", i,
-			       k, tbuf[k], want);
-			return -EIO;
-		}
-	}
+	err = frwr_check(r, tbuf, i, off, 1024, "registration");
+	if (err)
+		return err;
 	/* and is read back */
 	memset(abuf, 0, 1024);
-	err = frwr_rdma(r, adma, mr, mr->rkey, off, 1024, true, IB_WC_SUCCESS);
+	err = frwr_rdma(r, adma, mr->iova, mr->rkey, off, 1024, true,
+			IB_WC_SUCCESS);
 	if (err)
 		return err;
 	for (k = 0; k < 1024; k++)
@@ -611,12 +626,96 @@ static int frwr_round(struct ulp_round *r, struct ib_mr *mr,
 	return err;
 }
 
+/*
+ * iSER's order: the next registration is mapped (over other memory) while
+ * the one before is still valid, then LOCAL_INV of the old key and REG_MR
+ * of the new one go in one chain.  The old key reaches the old memory
+ * until its LOCAL_INV, and the new one the new memory after its REG_MR.
+ */
+static int frwr_iser_order(struct ulp_round *r, struct ib_mr *mr,
+			   struct scatterlist *sga, struct scatterlist *sgb,
+			   u8 *tbuf, u8 *bbuf, u8 *abuf, u64 adma, u32 *key)
+{
+	struct ib_reg_wr reg = {
+		.wr = { .opcode = IB_WR_REG_MR,
+			.send_flags = IB_SEND_SIGNALED },
+		.mr = mr,
+		.access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE,
+	};
+	struct ib_send_wr inv = {
+		.opcode = IB_WR_LOCAL_INV, .send_flags = IB_SEND_SIGNALED,
+		.next = &reg.wr,
+	};
+	const struct ib_send_wr *bad;
+	u32 keya, k, i = FRWR_ROUNDS;
+	struct ib_wc wc[2];
+	u64 iova;
+	int n, err;
+
+	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
+	n = ib_map_mr_sg(mr, sga, 1, NULL, PAGE_SIZE);
+	if (n != 1)
+		return n < 0 ? n : -EIO;
+	reg.key = mr->rkey;
+	err = frwr_do(&r->rcv, &reg.wr, IB_WC_SUCCESS, IB_WC_REG_MR, "REG_MR");
+	if (err)
+		return err;
+	keya = mr->rkey;
+	iova = mr->iova;
+
+	/* the next one mapped over bbuf, the old one still valid */
+	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
+	n = ib_map_mr_sg(mr, sgb, 1, NULL, PAGE_SIZE);
+	if (n != 1)
+		return n < 0 ? n : -EIO;
+	memset(tbuf, 0, FRWR_OFF + FRWR_LEN);
+	memset(bbuf, 0, FRWR_OFF + FRWR_LEN);
+	for (k = 0; k < 1024; k++)
+		abuf[k] = ulp_byte(r->seed, i, k);
+	err = frwr_rdma(r, adma, iova, keya, 300, 1024, false,
+			IB_WC_SUCCESS) ?:
+	      frwr_check(r, tbuf, i, 300, 1024, "old key, next mapped") ?:
+	      frwr_check(r, bbuf, i, 0, 0, "the next memory, not registered");
+	if (err)
+		return err;
+
+	inv.ex.invalidate_rkey = keya;
+	reg.key = mr->rkey;
+	err = ib_post_send(r->rcv.qp, &inv, &bad);
+	for (k = 0; k < 2 && !err; k++)
+		err = frwr_wait(&r->rcv, &wc[k]);
+	if (err)
+		return err;
+	if (wc[0].status != IB_WC_SUCCESS || wc[0].opcode != IB_WC_LOCAL_INV ||
+	    wc[1].status != IB_WC_SUCCESS || wc[1].opcode != IB_WC_REG_MR) {
+		pr_err("LOCAL_INV then REG_MR: %s, %s\n",
+		       ib_wc_status_msg(wc[0].status),
+		       ib_wc_status_msg(wc[1].status));
+		return -EIO;
+	}
+	for (k = 0; k < 1024; k++)
+		abuf[k] = ulp_byte(r->seed, i + 1, k);
+	err = frwr_rdma(r, adma, mr->iova, mr->rkey, 0, 1024, false,
+			IB_WC_SUCCESS) ?:
+	      frwr_check(r, bbuf, i + 1, 0, 1024, "new key") ?:
+	      frwr_check(r, tbuf, i, 300, 1024, "old memory after REG_MR");
+	if (err)
+		return err;
+	inv.ex.invalidate_rkey = mr->rkey;
+	inv.next = NULL;
+	err = frwr_do(&r->rcv, &inv, IB_WC_SUCCESS, IB_WC_LOCAL_INV,
+		      "LOCAL_INV");
+	/* the old key is the one refused at the end */
+	*key = keya;
+	return err;
+}
+
 static int frwr_run(struct ib_device *ibdev)
 {
 	const struct ib_gid_attr *ga;
-	struct scatterlist sg;
+	struct scatterlist sg, sgb;
 	struct ulp_round *r;
-	u8 *tbuf = NULL, *abuf = NULL;
+	u8 *tbuf = NULL, *bbuf = NULL, *abuf = NULL;
 	struct ib_mr *mr = NULL;
 	u64 adma = 0;
 	u32 i, key = 0;
@@ -659,30 +758,41 @@ static int frwr_run(struct ib_device *ibdev)
 	if (err)
 		goto out;
 	tbuf = kmalloc(FRWR_OFF + FRWR_LEN, GFP_KERNEL);
+	bbuf = kmalloc(FRWR_OFF + FRWR_LEN, GFP_KERNEL);
 	abuf = kzalloc(4096, GFP_KERNEL);
 	mr = ib_alloc_mr(r->pd, IB_MR_TYPE_MEM_REG, 8);
-	if (!tbuf || !abuf || IS_ERR(mr)) {
+	if (!tbuf || !bbuf || !abuf || IS_ERR(mr)) {
 		err = IS_ERR(mr) ? PTR_ERR(mr) : -ENOMEM;
 		if (IS_ERR(mr))
 			mr = NULL;
 		goto out;
 	}
 	sg_init_one(&sg, tbuf + FRWR_OFF, FRWR_LEN);
+	sg_init_one(&sgb, bbuf + FRWR_OFF, FRWR_LEN);
 	if (ib_dma_map_sg(ibdev, &sg, 1, DMA_BIDIRECTIONAL) != 1) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (ib_dma_map_sg(ibdev, &sgb, 1, DMA_BIDIRECTIONAL) != 1) {
+		ib_dma_unmap_sg(ibdev, &sg, 1, DMA_BIDIRECTIONAL);
 		err = -ENOMEM;
 		goto out;
 	}
 	adma = ib_dma_map_single(ibdev, abuf, 4096, DMA_BIDIRECTIONAL);
 	for (i = 0; i < FRWR_ROUNDS && !err; i++)
 		err = frwr_round(r, mr, &sg, tbuf, abuf, adma, i, &key);
+	if (!err)
+		err = frwr_iser_order(r, mr, &sg, &sgb, tbuf, bbuf, abuf, adma,
+				      &key);
 	/* the last key, invalidated, reaches nothing: a remote access error */
 	if (!err)
-		err = frwr_rdma(r, adma, mr, key, 0, 64, false,
+		err = frwr_rdma(r, adma, mr->iova, key, 0, 64, false,
 				IB_WC_REM_ACCESS_ERR);
 	ib_dma_unmap_single(ibdev, adma, 4096, DMA_BIDIRECTIONAL);
+	ib_dma_unmap_sg(ibdev, &sgb, 1, DMA_BIDIRECTIONAL);
 	ib_dma_unmap_sg(ibdev, &sg, 1, DMA_BIDIRECTIONAL);
 	if (!err)
-		pr_info("%u fast registrations on %s: written, read, invalidated (LOCAL_INV and SEND_WITH_INV), the old key refused\n",
+		pr_info("%u fast registrations on %s: written, read, invalidated (LOCAL_INV and SEND_WITH_INV), mapped ahead in iSER's order, the old key refused\n",
 			FRWR_ROUNDS, dev_name(&ibdev->dev));
 out:
 	if (r->snd.qp)
@@ -698,6 +808,7 @@ out:
 	if (r->pd)
 		ib_dealloc_pd(r->pd);
 	kfree(tbuf);
+	kfree(bbuf);
 	kfree(abuf);
 	kfree(r);
 	if (err)
