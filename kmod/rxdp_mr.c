@@ -241,11 +241,12 @@ static int rxdp_mr_unpublish(struct rxdp_dev *rdev, struct rxdp_mr *mr)
  * @ibpd: the PD it ends up in
  * @udata: unused
  *
- * Access and PD change in place, keeping the keys: what a key allows is
- * checked at each use.  A new translation, or write access to pages that
- * were pinned for reading, pins new pages into a new MR, with new keys,
- * and the RDMA core deregisters the old one.  Refused while windows are
- * bound to the MR.
+ * Access changes in place, keeping the keys: what a key allows is checked
+ * at each use.  A new translation or PD, or write access to pages that
+ * were pinned for reading, pins the pages into a new MR, with new keys,
+ * and the RDMA core deregisters the old one (a PD changed in place would
+ * race a bind, which checks it).  Refused while windows are bound to the
+ * MR.
  *
  * Return: NULL when changed in place, the new MR, or an ERR_PTR.
  */
@@ -255,7 +256,8 @@ struct ib_mr *rxdp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 {
 	struct rxdp_dev *rdev = to_rdev(ibmr->device);
 	struct rxdp_mr *mr = to_rmr(ibmr), *new;
-	int err;
+	unsigned long irqflags;
+	int err = 0;
 
 	if (mr->kind != RXDP_MR_USER)
 		return ERR_PTR(-EINVAL);
@@ -265,13 +267,19 @@ struct ib_mr *rxdp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 		return ERR_PTR(-EOPNOTSUPP);
 	if (atomic_read(&mr->num_mw))
 		return ERR_PTR(-EBUSY);
-	if (!(flags & IB_MR_REREG_TRANS) &&
+	if (!(flags & (IB_MR_REREG_TRANS | IB_MR_REREG_PD)) &&
 	    (!ib_access_writable(access) || mr->umem->writable)) {
 		if ((access & IB_ACCESS_FLUSH_PERSISTENT) &&
 		    !rxdp_mr_persistent(mr))
 			return ERR_PTR(-EINVAL);
-		WRITE_ONCE(mr->access, access);
-		return NULL;
+		/* a bind counts itself under this lock, checking the access */
+		xa_lock_irqsave(&rdev->mws, irqflags);
+		if (atomic_read(&mr->num_mw))
+			err = -EBUSY;
+		else
+			WRITE_ONCE(mr->access, access);
+		xa_unlock_irqrestore(&rdev->mws, irqflags);
+		return err ? ERR_PTR(err) : NULL;
 	}
 	if (!(flags & IB_MR_REREG_TRANS)) {
 		start = mr->umem->address;
