@@ -23,7 +23,8 @@
  * then LOCAL_INV, or the peer's SEND with Invalidate, ends the
  * registration, after which the old key must not reach the memory.  Last,
  * as iSER does, the next registration is mapped over other memory while
- * the one before is still in use.
+ * the one before is still in use; and a READ into the MR is posted right
+ * behind its REG_MR, as rdma_rw does.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -710,6 +711,76 @@ static int frwr_iser_order(struct ulp_round *r, struct ib_mr *mr,
 	return err;
 }
 
+/*
+ * A REG_MR and, behind it in one chain, a READ whose local SGE is by the
+ * key that REG_MR registers (as rdma_rw posts them): the key is checked
+ * as the READ runs, not at the post, and the response lands through it.
+ * The READ is of the MR itself, through the peer (allowed remote reads
+ * for it): 1 KiB from its start to 2 KiB in.
+ */
+static int frwr_reg_then_read(struct ulp_round *r, struct ib_mr *mr,
+			      struct scatterlist *sg, u8 *tbuf)
+{
+	struct ib_qp_attr qa = {
+		.qp_access_flags = IB_ACCESS_LOCAL_WRITE |
+				   IB_ACCESS_REMOTE_READ,
+	};
+	struct ib_sge sge = { .length = 1024 };
+	struct ib_rdma_wr rd = {
+		.wr = { .opcode = IB_WR_RDMA_READ, .sg_list = &sge,
+			.num_sge = 1, .send_flags = IB_SEND_SIGNALED },
+	};
+	struct ib_reg_wr reg = {
+		.wr = { .opcode = IB_WR_REG_MR, .next = &rd.wr,
+			.send_flags = IB_SEND_SIGNALED },
+		.mr = mr,
+		.access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_READ,
+	};
+	struct ib_send_wr inv = {
+		.opcode = IB_WR_LOCAL_INV, .send_flags = IB_SEND_SIGNALED,
+	};
+	const struct ib_send_wr *bad;
+	u32 i = FRWR_ROUNDS + 2, k;
+	struct ib_wc wc[2];
+	int n, err;
+
+	err = ib_modify_qp(r->snd.qp, &qa, IB_QP_ACCESS_FLAGS);
+	if (err)
+		return err;
+	memset(tbuf, 0, FRWR_OFF + FRWR_LEN);
+	for (k = 0; k < 1024; k++)
+		tbuf[FRWR_OFF + k] = ulp_byte(r->seed, i, k);
+	ib_update_fast_reg_key(mr, ib_inc_rkey(mr->rkey));
+	n = ib_map_mr_sg(mr, sg, 1, NULL, PAGE_SIZE);
+	if (n != 1)
+		return n < 0 ? n : -EIO;
+	reg.key = mr->rkey;
+	rd.remote_addr = mr->iova;
+	rd.rkey = mr->rkey;
+	sge.addr = mr->iova + 2048;
+	sge.lkey = mr->rkey;
+	err = ib_post_send(r->rcv.qp, &reg.wr, &bad);
+	for (k = 0; k < 2 && !err; k++)
+		err = frwr_wait(&r->rcv, &wc[k]);
+	if (err)
+		return err;
+	if (wc[0].status != IB_WC_SUCCESS || wc[0].opcode != IB_WC_REG_MR ||
+	    wc[1].status != IB_WC_SUCCESS || wc[1].opcode != IB_WC_RDMA_READ) {
+		pr_err("REG_MR then READ: %s, %s\n",
+		       ib_wc_status_msg(wc[0].status),
+		       ib_wc_status_msg(wc[1].status));
+		return -EIO;
+	}
+	for (k = 0; k < 1024; k++)
+		if (tbuf[FRWR_OFF + 2048 + k] != ulp_byte(r->seed, i, k)) {
+			pr_err("REG_MR then READ: byte %u wrong\n", k);
+			return -EIO;
+		}
+	inv.ex.invalidate_rkey = mr->rkey;
+	return frwr_do(&r->rcv, &inv, IB_WC_SUCCESS, IB_WC_LOCAL_INV,
+		       "LOCAL_INV");
+}
+
 static int frwr_run(struct ib_device *ibdev)
 {
 	const struct ib_gid_attr *ga;
@@ -784,6 +855,8 @@ static int frwr_run(struct ib_device *ibdev)
 	if (!err)
 		err = frwr_iser_order(r, mr, &sg, &sgb, tbuf, bbuf, abuf, adma,
 				      &key);
+	if (!err)
+		err = frwr_reg_then_read(r, mr, &sg, tbuf);
 	/* the last key, invalidated, reaches nothing: a remote access error */
 	if (!err)
 		err = frwr_rdma(r, adma, mr->iova, key, 0, 64, false,
@@ -792,7 +865,7 @@ static int frwr_run(struct ib_device *ibdev)
 	ib_dma_unmap_sg(ibdev, &sgb, 1, DMA_BIDIRECTIONAL);
 	ib_dma_unmap_sg(ibdev, &sg, 1, DMA_BIDIRECTIONAL);
 	if (!err)
-		pr_info("%u fast registrations on %s: written, read, invalidated (LOCAL_INV and SEND_WITH_INV), mapped ahead in iSER's order, the old key refused\n",
+		pr_info("%u fast registrations on %s: written, read, invalidated (LOCAL_INV and SEND_WITH_INV), mapped ahead in iSER's order, a READ into it behind its REG_MR, the old key refused\n",
 			FRWR_ROUNDS, dev_name(&ibdev->dev));
 out:
 	if (r->snd.qp)
