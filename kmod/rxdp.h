@@ -420,6 +420,7 @@ struct rxdp_qp {
 		u32		n;		/* responses in all */
 		u32		i;		/* the next one */
 		u32		msn;
+		u32		gen;		/* rx_gen it was taken in */
 	}			resp_read;
 
 	/* requester timers; they hand over to the transport */

@@ -241,12 +241,11 @@ static int rxdp_mr_unpublish(struct rxdp_dev *rdev, struct rxdp_mr *mr)
  * @ibpd: the PD it ends up in
  * @udata: unused
  *
- * Access changes in place, keeping the keys: what a key allows is checked
- * at each use.  A new translation or PD, or write access to pages that
- * were pinned for reading, pins the pages into a new MR, with new keys,
- * and the RDMA core deregisters the old one (a PD changed in place would
- * race a bind, which checks it).  Refused while windows are bound to the
- * MR.
+ * Access and PD change in place, keeping the keys: what a key allows is
+ * checked at each use.  A new translation, or write access to pages that
+ * were pinned for reading, pins new pages into a new MR, with new keys,
+ * and the RDMA core deregisters the old one.  Refused while windows are
+ * bound to the MR.
  *
  * Return: NULL when changed in place, the new MR, or an ERR_PTR.
  */
@@ -267,17 +266,25 @@ struct ib_mr *rxdp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 		return ERR_PTR(-EOPNOTSUPP);
 	if (atomic_read(&mr->num_mw))
 		return ERR_PTR(-EBUSY);
-	if (!(flags & (IB_MR_REREG_TRANS | IB_MR_REREG_PD)) &&
+	if (!(flags & IB_MR_REREG_TRANS) &&
 	    (!ib_access_writable(access) || mr->umem->writable)) {
 		if ((access & IB_ACCESS_FLUSH_PERSISTENT) &&
 		    !rxdp_mr_persistent(mr))
 			return ERR_PTR(-EINVAL);
-		/* a bind counts itself under this lock, checking the access */
+		/*
+		 * A bind checks the access and PD under this lock and counts
+		 * itself: no window is bound over the change.  The core sets
+		 * the same PD again once this returns (it counted the old
+		 * one's users before).
+		 */
 		xa_lock_irqsave(&rdev->mws, irqflags);
-		if (atomic_read(&mr->num_mw))
+		if (atomic_read(&mr->num_mw)) {
 			err = -EBUSY;
-		else
+		} else {
 			WRITE_ONCE(mr->access, access);
+			if (flags & IB_MR_REREG_PD)
+				WRITE_ONCE(mr->ibmr.pd, ibpd);
+		}
 		xa_unlock_irqrestore(&rdev->mws, irqflags);
 		return err ? ERR_PTR(err) : NULL;
 	}
@@ -449,12 +456,13 @@ struct rxdp_mr *rxdp_mr_get(struct rxdp_dev *rdev, struct ib_pd *pd,
 		mr = NULL;
 	if (mr && mr->kind == RXDP_MR_FAST) {
 		/*
-		 * Counted, then the key checked again: an invalidation either
-		 * sees this reference and waits for it, or is seen here.
-		 * Pairs with the barrier in rxdp_mr_invalidate().
+		 * Counted, then the key checked again (a REG_MR may have
+		 * registered it anew meanwhile): an invalidation either sees
+		 * this reference and waits for it, or is seen here.  Pairs
+		 * with the barrier in rxdp_mr_invalidate().
 		 */
 		smp_mb__after_atomic();
-		if (rxdp_mr_find_rcu(rdev, lkey) != mr) {
+		if (rxdp_mr_lookup(rdev, pd, lkey, addr, length, access) != mr) {
 			rxdp_mr_put(mr);
 			mr = NULL;
 		}

@@ -354,7 +354,8 @@ static struct rxdp_mr *rxdp_resp_mr(struct rxdp_qp *qp, u32 rkey, u64 va,
  * frames in the stack allow (rxdp_resp_read_serve()); the responder takes
  * no other packet meanwhile.  Return: a NAK or 0.
  */
-static u8 rxdp_resp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
+static u8 rxdp_resp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
+			 u32 gen)
 {
 	const u8 *reth = rxdp_ext_c(pkt->bth, pkt->opcode, RXDP_EXT_RETH);
 	u32 mtu = rxdp_qp_mtu(qp), len = rxdp_reth_len(reth);
@@ -379,6 +380,7 @@ static u8 rxdp_resp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 	qp->resp_read.n = len ? DIV_ROUND_UP(len, mtu) : 1;
 	qp->resp_read.i = 0;
 	qp->resp_read.msn = qp->resp_msn;
+	qp->resp_read.gen = gen;
 	/* the request complete before the sender sees it */
 	smp_store_release(&qp->resp_read_pending, true);
 	rxdp_req_kick(qp);
@@ -440,9 +442,8 @@ static bool rxdp_resp_read_superseded(struct rxdp_qp *qp, u32 psn)
  * The write-back of the persistent FLUSH being served, a chunk for each
  * packet of budget, so that a FLUSH of a large key takes its turn on the
  * CPU as a large READ does.  Return: 0 when done, -EAGAIN when the budget
- * ran out, another errno when it ended (the QP's state, or the key no
- * longer allowing it: the FLUSH goes unanswered, and the one the requester
- * sends again is refused).
+ * ran out, -ESHUTDOWN when the QP takes no requests any more, another
+ * errno when the key no longer allows it.
  */
 static int rxdp_resp_persist(struct rxdp_qp *qp, int *budget)
 {
@@ -476,9 +477,11 @@ static int rxdp_resp_persist(struct rxdp_qp *qp, int *budget)
  * @qp: an RC QP
  * @budget: packets the sender may still send; decreased
  *
- * A piece of memory the MR no longer allows ends the responses: the
- * requester asks again, and gets its NAK then.  A persistent FLUSH is
- * served as a READ of no data, once its write-back is done.
+ * A piece of memory the key no longer allows (deregistered, invalidated,
+ * its access changed meanwhile) is a remote access error, NAKed at its
+ * PSN, and the QP goes to the error state before the responder takes
+ * anything that came behind the request.  A persistent FLUSH is served as
+ * a READ of no data, once its write-back is done.
  * Context: the QP's sender (req_lock held).
  * Return: true when the budget ran out with responses left.  When the
  * QP's frames in the stack are at their cap, false with the READ still
@@ -490,6 +493,7 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 	u32 mtu = rxdp_qp_mtu(qp);
 	struct rxdp_path path;
 	unsigned long flags;
+	u32 psn;
 
 	/* pairs with the release in rxdp_resp_read(): the request is in */
 	if (!smp_load_acquire(&qp->resp_read_pending))
@@ -497,10 +501,13 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 	if (qp->resp_read.persist) {
 		int err = rxdp_resp_persist(qp, budget);
 
+		psn = qp->resp_read.psn;
 		if (err == -EAGAIN)
 			return true;
-		if (err)
+		if (err == -ESHUTDOWN)
 			goto end;
+		if (err)
+			goto refuse;
 		/* the writes before it are seen before its answer is */
 		wmb();
 	}
@@ -518,10 +525,11 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 		u64 va = qp->resp_read.va + qp->resp_read.off;
 		struct rxdp_mr *mr = NULL;
 		struct rxdp_tx_pkt tp;
+		bool put;
 
+		psn = rxdp_psn_add(qp->resp_read.psn, i);
 		if (!(RXDP_QPS_RX_MASK & BIT(READ_ONCE(qp->state))) ||
-		    rxdp_resp_read_superseded(qp, rxdp_psn_add(qp->resp_read.psn,
-							       i)))
+		    rxdp_resp_read_superseded(qp, psn))
 			break;
 		if (!*budget)
 			return true;
@@ -531,17 +539,26 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 			mr = rxdp_resp_mr(qp, qp->resp_read.rkey, va, plen,
 					  IB_ACCESS_REMOTE_READ);
 			if (!mr)
-				break;
+				goto refuse;
 		}
 		if (!rxdp_tx_alloc(&path, 0, op, plen, &tp)) {
 			rxdp_bth_set(tp.bth, op, false, -plen & 3,
 				     RXDP_PKEY_DEFAULT, qp->attr.dest_qp_num,
-				     false, rxdp_psn_add(qp->resp_read.psn, i));
+				     false, psn);
 			if (rxdp_opcodes[op].ext & RXDP_EXT_AETH)
 				rxdp_aeth_set(rxdp_ext(tp.bth, op,
 						       RXDP_EXT_AETH),
 					      RXDP_AETH_ACK, qp->resp_read.msn);
-			if (!plen || rxdp_tx_put_mr(&tp, mr, va, plen))
+			put = !plen || rxdp_tx_put_mr(&tp, mr, va, plen);
+			/*
+			 * The bytes are in the frame (or it holds a user MR
+			 * itself): no reference is held while it is handed
+			 * on, which may take other QPs' locks.
+			 */
+			if (mr)
+				rxdp_mr_put(mr);
+			mr = NULL;
+			if (put)
 				rxdp_tx_send_qp(qp, &tp);
 			else
 				rxdp_tx_free(&tp);
@@ -553,6 +570,10 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 		qp->resp_read.i++;
 		(*budget)--;
 	}
+	goto end;
+refuse:
+	rxdp_resp_ack(qp, RXDP_AETH_NAK_ACCESS, psn);
+	rxdp_qp_error_gen(qp, qp->resp_read.gen);
 end:
 	/* done (or ended): the responder goes on */
 	smp_store_release(&qp->resp_read_pending, false);
@@ -665,11 +686,10 @@ static u8 rxdp_resp_atomic_write(struct rxdp_qp *qp,
  * visible, or persistent, or both, over a range of the key or all of it.
  * The QP and the key must allow each placement asked for.  Answered as an
  * ATOMIC WRITE is, once persistent when asked (by the QP's sender, as a
- * READ is served).  A duplicate is done again: its first may have ended
- * unanswered.  Return: a NAK or 0.
+ * READ is served); a duplicate is answered again.  Return: a NAK or 0.
  */
 static u8 rxdp_resp_flush(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
-			  bool dup)
+			  u32 gen)
 {
 	const u8 *reth = rxdp_ext_c(pkt->bth, pkt->opcode, RXDP_EXT_RETH);
 	const u8 *feth = rxdp_ext_c(pkt->bth, pkt->opcode, RXDP_EXT_FETH);
@@ -692,8 +712,7 @@ static u8 rxdp_resp_flush(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 	if (!mr)
 		return RXDP_AETH_NAK_ACCESS;
 	rxdp_mr_put(mr);
-	if (!dup)
-		qp->resp_msn = rxdp_psn_add(qp->resp_msn, 1);
+	qp->resp_msn = rxdp_psn_add(qp->resp_msn, 1);
 	if (plt & IB_FLUSH_PERSISTENT) {
 		qp->resp_read.va = va;
 		qp->resp_read.rkey = rkey;
@@ -704,6 +723,7 @@ static u8 rxdp_resp_flush(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 		qp->resp_read.n = 1;
 		qp->resp_read.i = 0;
 		qp->resp_read.msn = qp->resp_msn;
+		qp->resp_read.gen = gen;
 		/* the request complete before the sender sees it */
 		smp_store_release(&qp->resp_read_pending, true);
 		rxdp_req_kick(qp);
@@ -916,20 +936,20 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 		/* a duplicate: acknowledged again, a READ served again */
 		rxdp_stat_inc(qp->rdev, RXDP_CNT_DUP_REQ);
 		if (op == OP(RDMA_READ_REQUEST))
-			nak = rxdp_resp_read(qp, pkt);
+			nak = rxdp_resp_read(qp, pkt, gen);
 		else if (op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD))
 			rxdp_resp_atomic(qp, pkt, true);
-		else if (op == OP(FLUSH))
-			nak = rxdp_resp_flush(qp, pkt, true);
-		else if (op == OP(ATOMIC_WRITE))
+		else if (op == OP(ATOMIC_WRITE) || op == OP(FLUSH))
 			rxdp_resp_read_ack(qp, pkt->psn);
 		else
 			qp->resp_ack_due = true;
-		/* done again, refused now: the NAK names the request */
-		if (nak) {
+		/*
+		 * A READ asked for again that its key no longer allows is
+		 * NAKed at its PSN, the QP left as it is: the NAK may be
+		 * stale, which the requester knows.
+		 */
+		if (nak)
 			rxdp_resp_ack(qp, nak, pkt->psn);
-			rxdp_qp_error_gen(qp, gen);
-		}
 		return false;
 	} else if (d > 0) {
 		rxdp_stat_inc(qp->rdev, RXDP_CNT_OUT_OF_SEQ_REQ);
@@ -956,13 +976,13 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 	else if (rxdp_op_is_write(op))
 		nak = rxdp_resp_write(qp, pkt, gen, &done);
 	else if (op == OP(RDMA_READ_REQUEST) && rc)
-		nak = rxdp_resp_read(qp, pkt);
+		nak = rxdp_resp_read(qp, pkt, gen);
 	else if ((op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD)) && rc)
 		nak = rxdp_resp_atomic(qp, pkt, false);
 	else if (op == OP(ATOMIC_WRITE) && rc)
 		nak = rxdp_resp_atomic_write(qp, pkt);
 	else if (op == OP(FLUSH) && rc)
-		nak = rxdp_resp_flush(qp, pkt, false);
+		nak = rxdp_resp_flush(qp, pkt, gen);
 	else
 		nak = RXDP_AETH_NAK_INV;
 	if (done)
