@@ -350,6 +350,28 @@ static struct rxdp_mr *rxdp_resp_mr(struct rxdp_qp *qp, u32 rkey, u64 va,
 }
 
 /*
+ * Hand a READ's n responses (or a persistent FLUSH's write-back, then its
+ * answer) to the QP's sender.
+ */
+static void rxdp_resp_serve(struct rxdp_qp *qp, u32 psn, u32 gen, u32 rkey,
+			    u64 va, u64 len, u32 n, bool persist)
+{
+	qp->resp_read.va = va;
+	qp->resp_read.rkey = rkey;
+	qp->resp_read.persist = persist;
+	qp->resp_read.len = len;
+	qp->resp_read.off = 0;
+	qp->resp_read.psn = psn;
+	qp->resp_read.n = n;
+	qp->resp_read.i = 0;
+	qp->resp_read.msn = qp->resp_msn;
+	qp->resp_read.gen = gen;
+	/* the request complete before the sender sees it */
+	smp_store_release(&qp->resp_read_pending, true);
+	rxdp_req_kick(qp);
+}
+
+/*
  * Take a READ request: its responses go from the QP's sender, as the QP's
  * frames in the stack allow (rxdp_resp_read_serve()); the responder takes
  * no other packet meanwhile.  Return: a NAK or 0.
@@ -371,19 +393,8 @@ static u8 rxdp_resp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 			return RXDP_AETH_NAK_ACCESS;
 		rxdp_mr_put(mr);
 	}
-	qp->resp_read.va = va;
-	qp->resp_read.rkey = rxdp_reth_rkey(reth);
-	qp->resp_read.persist = false;
-	qp->resp_read.len = len;
-	qp->resp_read.off = 0;
-	qp->resp_read.psn = pkt->psn;
-	qp->resp_read.n = len ? DIV_ROUND_UP(len, mtu) : 1;
-	qp->resp_read.i = 0;
-	qp->resp_read.msn = qp->resp_msn;
-	qp->resp_read.gen = gen;
-	/* the request complete before the sender sees it */
-	smp_store_release(&qp->resp_read_pending, true);
-	rxdp_req_kick(qp);
+	rxdp_resp_serve(qp, pkt->psn, gen, rxdp_reth_rkey(reth), va, len,
+			len ? DIV_ROUND_UP(len, mtu) : 1, false);
 	return 0;
 }
 
@@ -714,19 +725,7 @@ static u8 rxdp_resp_flush(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 	rxdp_mr_put(mr);
 	qp->resp_msn = rxdp_psn_add(qp->resp_msn, 1);
 	if (plt & IB_FLUSH_PERSISTENT) {
-		qp->resp_read.va = va;
-		qp->resp_read.rkey = rkey;
-		qp->resp_read.persist = true;
-		qp->resp_read.len = len;
-		qp->resp_read.off = 0;
-		qp->resp_read.psn = pkt->psn;
-		qp->resp_read.n = 1;
-		qp->resp_read.i = 0;
-		qp->resp_read.msn = qp->resp_msn;
-		qp->resp_read.gen = gen;
-		/* the request complete before the sender sees it */
-		smp_store_release(&qp->resp_read_pending, true);
-		rxdp_req_kick(qp);
+		rxdp_resp_serve(qp, pkt->psn, gen, rkey, va, len, 1, true);
 		return 0;
 	}
 	/* the writes before it are seen before its answer is */
