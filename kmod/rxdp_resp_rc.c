@@ -477,6 +477,7 @@ static int rxdp_resp_persist(struct rxdp_qp *qp, int *budget)
 		rxdp_mr_put(mr);
 		if (err)
 			return err;
+		rxdp_stat_add(qp->rdev, RXDP_CNT_FLUSH_PERSISTED, n);
 		qp->resp_read.off += n;
 		(*budget)--;
 	}

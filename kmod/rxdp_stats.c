@@ -24,6 +24,7 @@ static const struct rdma_stat_desc rxdp_stat_descs[RXDP_CNT_NUM] = {
 	[RXDP_CNT_ACK_TIMEOUT]		= { .name = "local_ack_timeout_err" },
 	[RXDP_CNT_TX_WAIT]		= { .name = "tx_frames_waits" },
 	[RXDP_CNT_RX_FULL]		= { .name = "rx_queue_full" },
+	[RXDP_CNT_FLUSH_PERSISTED]	= { .name = "flush_persisted_bytes" },
 };
 
 int rxdp_stats_init(struct rxdp_dev *rdev)

@@ -2353,7 +2353,8 @@ TEST_F(rc, flush)
  * FLUSH for persistence, over persistent memory (the VM's emulated NVDIMM
  * as device-dax): registered with FLUSH_PERSISTENT, written, and made
  * persistent by range and as a whole MR (many chunks of write-back,
- * served as a READ is), the data there.  A QP that allows only global
+ * served as a READ is), the data there and the bytes written back
+ * counted.  A QP that allows only global
  * visibility refuses persistence; an MR of persistent memory moved to
  * ordinary memory keeps no FLUSH_PERSISTENT, nor does ordinary memory
  * take it by changing its access.
@@ -2395,6 +2396,7 @@ TEST_F(rc, flush_persistent)
 			.wr.rdma = { .remote_addr = (uintptr_t)pmem + off,
 				     .rkey = pm->rkey },
 		}, *bad;
+		long long wb = hw_counter(variant->to, "flush_persisted_bytes");
 		struct ibv_wc two[2];
 
 		fill(a->buf, len, 90 + i);
@@ -2413,6 +2415,9 @@ TEST_F(rc, flush_persistent)
 		EXPECT_EQ(80 + i, two[1].wr_id);
 		EXPECT_EQ(WC_FLUSH, two[1].opcode);
 		EXPECT_EQ(len, first_diff(pmem + off, len, 90 + i));
+		/* written back: the range, or all of the MR */
+		EXPECT_EQ(i & 1 ? PMEM_LEN : len,
+			  hw_counter(variant->to, "flush_persisted_bytes") - wb);
 	}
 
 	/* a QP that allows global visibility only */
