@@ -231,6 +231,25 @@ static enum ib_wc_status rxdp_nak_status(u8 syndrome)
 }
 
 /*
+ * A NAK that ends the connection (not a sequence error): the WQE it is
+ * for completes with status.  READs and atomics before it whose answers
+ * went missing get none any more (a responder takes nothing after such a
+ * NAK), so they, and what follows them up to that WQE, are flushed: the
+ * error is the WQE's it was for.  Context: sq.lock.
+ */
+static void rxdp_comp_nak_fail(struct rxdp_qp *qp, enum ib_wc_status status,
+			       u32 psn)
+{
+	struct rxdp_queue *q = &qp->sq.q;
+
+	while (rxdp_comp_started(qp, q->cons) &&
+	       rxdp_psn_diff(psn, rxdp_sq_wqe(qp, q->cons)->last_psn) > 0)
+		rxdp_comp_first(qp, IB_WC_WR_FLUSH_ERR);
+	if (q->cons != qp->sq.seen)
+		rxdp_comp_first(qp, status);
+}
+
+/*
  * An ACK or NAK.  Return: what the requester does next: 0 nothing, 1
  * send (more may go, or again), -1 the QP failed.  Context: sq.lock.
  */
@@ -290,8 +309,7 @@ static int rxdp_comp_ack(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 			rxdp_comp_rewind(qp, psn);
 			return 1;
 		}
-		if (qp->sq.q.cons != qp->sq.seen)
-			rxdp_comp_first(qp, rxdp_nak_status(syn));
+		rxdp_comp_nak_fail(qp, rxdp_nak_status(syn), psn);
 		return -1;
 	default:
 		return 0;

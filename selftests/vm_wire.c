@@ -2750,6 +2750,63 @@ TEST_F(lossy, long_read_asked_again)
 	EXPECT_LE(sent, (long long)npkts + 128 * (dups + timeouts + 1));
 }
 
+/*
+ * A request refused (a WRITE by a wrong key) right behind a READ whose
+ * responses the link may lose: the NAK ends the connection, and missing
+ * responses never come.  The error is the WRITE's, the READ is flushed
+ * (or both end with the retries, when the NAK itself is lost); the READ
+ * never takes the WRITE's error.
+ */
+TEST_F(lossy, error_behind_lost_read)
+{
+	struct rc_end *a = &self->a, *c = &self->c;
+	const uint32_t len = 64 * 1024;
+	int rounds = test_rounds(8, 4), k, flushed = 0;
+
+	for (k = 0; k < rounds; k++) {
+		struct ibv_sge rs = { .addr = (uintptr_t)a->buf, .length = len,
+				      .lkey = a->mr->lkey };
+		struct ibv_sge ws = { .addr = (uintptr_t)a->buf + len,
+				      .length = 64, .lkey = a->mr->lkey };
+		struct ibv_send_wr wr = {
+			.wr_id = 2, .sg_list = &ws, .num_sge = 1,
+			.opcode = IBV_WR_RDMA_WRITE,
+			.send_flags = IBV_SEND_SIGNALED,
+			.wr.rdma = { .remote_addr = (uintptr_t)c->buf,
+				     .rkey = c->mr->rkey ^ 0x80 },
+		};
+		struct ibv_send_wr rd = {
+			.wr_id = 1, .sg_list = &rs, .num_sge = 1, .next = &wr,
+			.opcode = IBV_WR_RDMA_READ,
+			.send_flags = IBV_SEND_SIGNALED,
+			.wr.rdma = { .remote_addr = (uintptr_t)c->buf,
+				     .rkey = c->mr->rkey },
+		}, *bad;
+		struct ibv_qp_attr at = { .qp_state = IBV_QPS_RESET };
+		struct ibv_wc wc[2];
+
+		ASSERT_EQ(0, ibv_post_send(a->qp, &rd, &bad));
+		ASSERT_EQ(2, poll_n(a->e.scq, 2, wc, 120000));
+		EXPECT_EQ(1, wc[0].wr_id);
+		EXPECT_TRUE(wc[0].status == IBV_WC_SUCCESS ||
+			    wc[0].status == IBV_WC_WR_FLUSH_ERR ||
+			    wc[0].status == IBV_WC_RETRY_EXC_ERR)
+			TH_LOG("round %d: the READ: %s", k,
+			       ibv_wc_status_str(wc[0].status));
+		EXPECT_TRUE(wc[1].status == IBV_WC_REM_ACCESS_ERR ||
+			    wc[1].status == IBV_WC_WR_FLUSH_ERR)
+			TH_LOG("round %d: the WRITE: %s", k,
+			       ibv_wc_status_str(wc[1].status));
+		flushed += wc[0].status == IBV_WC_WR_FLUSH_ERR;
+		ASSERT_EQ(0, ibv_modify_qp(a->qp, &at, IBV_QP_STATE));
+		ASSERT_EQ(0, ibv_modify_qp(c->qp, &at, IBV_QP_STATE));
+		ASSERT_EQ(0, rc_connect(a, c, 0xffff00, 0x777,
+					variant->mtu ?: IBV_MTU_1024));
+	}
+	TH_LOG("%d of %d READs lost responses before the NAK", flushed,
+	       rounds);
+}
+
 /* ---- forged packets on a live connection ---------------------------- */
 
 /*
