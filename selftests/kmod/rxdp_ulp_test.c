@@ -781,6 +781,43 @@ static int frwr_reg_then_read(struct ulp_round *r, struct ib_mr *mr,
 		       "LOCAL_INV");
 }
 
+/* The initiator's QP and the target's, which allows remote access. */
+static int frwr_connect(struct ulp_round *r)
+{
+	return ulp_qp_connect(r, &r->snd, r->rcv.qp->qp_num,
+			      IB_ACCESS_LOCAL_WRITE) ?:
+	       ulp_qp_connect(r, &r->rcv, r->snd.qp->qp_num,
+			      IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE |
+			      IB_ACCESS_REMOTE_READ);
+}
+
+/*
+ * A REG_MR under a key whose index is another MR's is refused: the WR
+ * completes with LOC_QP_OP_ERR (and its QP goes to ERR).  Both QPs are
+ * then reset and connected again.
+ */
+static int frwr_reg_wrong_index(struct ulp_round *r, struct ib_mr *mr,
+				struct scatterlist *sg)
+{
+	struct ib_reg_wr reg = {
+		.wr = { .opcode = IB_WR_REG_MR,
+			.send_flags = IB_SEND_SIGNALED },
+		.mr = mr,
+		.access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE,
+		.key = mr->rkey ^ 0x100,
+	};
+	struct ib_qp_attr a = { .qp_state = IB_QPS_RESET };
+	int n, err;
+
+	n = ib_map_mr_sg(mr, sg, 1, NULL, PAGE_SIZE);
+	if (n != 1)
+		return n < 0 ? n : -EIO;
+	err = frwr_do(&r->rcv, &reg.wr, IB_WC_LOC_QP_OP_ERR, IB_WC_REG_MR,
+		      "REG_MR under another MR's index");
+	return err ?: ib_modify_qp(r->snd.qp, &a, IB_QP_STATE) ?:
+	       ib_modify_qp(r->rcv.qp, &a, IB_QP_STATE) ?: frwr_connect(r);
+}
+
 static int frwr_run(struct ib_device *ibdev)
 {
 	const struct ib_gid_attr *ga;
@@ -821,11 +858,7 @@ static int frwr_run(struct ib_device *ibdev)
 	err = ulp_qp_create(r, &r->snd) ?: ulp_qp_create(r, &r->rcv);
 	if (err)
 		goto out;
-	err = ulp_qp_connect(r, &r->snd, r->rcv.qp->qp_num,
-			     IB_ACCESS_LOCAL_WRITE) ?:
-	      ulp_qp_connect(r, &r->rcv, r->snd.qp->qp_num,
-			     IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE |
-			     IB_ACCESS_REMOTE_READ);
+	err = frwr_connect(r);
 	if (err)
 		goto out;
 	tbuf = kmalloc(FRWR_OFF + FRWR_LEN, GFP_KERNEL);
@@ -857,6 +890,8 @@ static int frwr_run(struct ib_device *ibdev)
 				      &key);
 	if (!err)
 		err = frwr_reg_then_read(r, mr, &sg, tbuf);
+	if (!err)
+		err = frwr_reg_wrong_index(r, mr, &sg);
 	/* the last key, invalidated, reaches nothing: a remote access error */
 	if (!err)
 		err = frwr_rdma(r, adma, mr->iova, key, 0, 64, false,
@@ -865,7 +900,7 @@ static int frwr_run(struct ib_device *ibdev)
 	ib_dma_unmap_sg(ibdev, &sgb, 1, DMA_BIDIRECTIONAL);
 	ib_dma_unmap_sg(ibdev, &sg, 1, DMA_BIDIRECTIONAL);
 	if (!err)
-		pr_info("%u fast registrations on %s: written, read, invalidated (LOCAL_INV and SEND_WITH_INV), mapped ahead in iSER's order, a READ into it behind its REG_MR, the old key refused\n",
+		pr_info("%u fast registrations on %s: written, read, invalidated (LOCAL_INV and SEND_WITH_INV), mapped ahead in iSER's order, a READ into it behind its REG_MR, a key of another index refused, the old key refused\n",
 			FRWR_ROUNDS, dev_name(&ibdev->dev));
 out:
 	if (r->snd.qp)
