@@ -415,6 +415,7 @@ struct rxdp_qp {
 		u64		va;
 		u32		rkey;
 		bool		persist;	/* a FLUSH's write-back */
+		bool		dup;		/* a READ asked for again */
 		u64		len;
 		u64		off;		/* of the next response */
 		u32		psn;		/* of the first response */

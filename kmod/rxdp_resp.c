@@ -276,6 +276,13 @@ void rxdp_resp_packet(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
 	 */
 	if (gen != READ_ONCE(qp->rx_gen) || info->payload_off > fr->head)
 		goto drop;
+	/*
+	 * Nor is one queued while the QP went to the error state (a READ or
+	 * FLUSH it was behind refused): the acquire pairs with the modify's
+	 * release, and with the end of the READ's service.
+	 */
+	if (!(RXDP_QPS_RX_MASK & BIT(smp_load_acquire(&qp->state))))
+		goto drop;
 	pkt.opcode = rxdp_bth_opcode(bth);
 	oi = &rxdp_opcodes[pkt.opcode];
 	if (!(oi->qp_types & RXDP_QPT_BIT(qp->ibqp.qp_type)) ||

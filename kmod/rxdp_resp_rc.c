@@ -97,10 +97,10 @@ static bool rxdp_resp_seq_ok(struct rxdp_qp *qp, u8 op)
 
 /*
  * Send an answer without payload (an ACK, NAK or atomic ACK) of psn, with
- * the MSN so far; orig is an atomic ACK's original value.
+ * an MSN; orig is an atomic ACK's original value.
  */
-static void rxdp_resp_answer(struct rxdp_qp *qp, u8 opcode, u8 syndrome,
-			     u32 psn, u64 orig)
+static void rxdp_resp_answer_msn(struct rxdp_qp *qp, u8 opcode, u8 syndrome,
+				 u32 psn, u32 msn, u64 orig)
 {
 	struct rxdp_tx_pkt tp;
 	struct rxdp_path path;
@@ -113,12 +113,18 @@ static void rxdp_resp_answer(struct rxdp_qp *qp, u8 opcode, u8 syndrome,
 		return;
 	rxdp_bth_set(tp.bth, opcode, false, 0, RXDP_PKEY_DEFAULT,
 		     qp->attr.dest_qp_num, false, psn);
-	rxdp_aeth_set(rxdp_ext(tp.bth, opcode, RXDP_EXT_AETH), syndrome,
-		      qp->resp_msn);
+	rxdp_aeth_set(rxdp_ext(tp.bth, opcode, RXDP_EXT_AETH), syndrome, msn);
 	if (rxdp_opcodes[opcode].ext & RXDP_EXT_ATMACK)
 		rxdp_atmack_set(rxdp_ext(tp.bth, opcode, RXDP_EXT_ATMACK),
 				orig);
 	rxdp_tx_send_qp(qp, &tp);
+}
+
+/* The same, with the MSN so far.  Context: the responder. */
+static void rxdp_resp_answer(struct rxdp_qp *qp, u8 opcode, u8 syndrome,
+			     u32 psn, u64 orig)
+{
+	rxdp_resp_answer_msn(qp, opcode, syndrome, psn, qp->resp_msn, orig);
 }
 
 /* Send an ACK or NAK of psn. */
@@ -377,7 +383,7 @@ static void rxdp_resp_serve(struct rxdp_qp *qp, u32 psn, u32 gen, u32 rkey,
  * no other packet meanwhile.  Return: a NAK or 0.
  */
 static u8 rxdp_resp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
-			 u32 gen)
+			 u32 gen, bool dup)
 {
 	const u8 *reth = rxdp_ext_c(pkt->bth, pkt->opcode, RXDP_EXT_RETH);
 	u32 mtu = rxdp_qp_mtu(qp), len = rxdp_reth_len(reth);
@@ -393,6 +399,7 @@ static u8 rxdp_resp_read(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 			return RXDP_AETH_NAK_ACCESS;
 		rxdp_mr_put(mr);
 	}
+	qp->resp_read.dup = dup;
 	rxdp_resp_serve(qp, pkt->psn, gen, rxdp_reth_rkey(reth), va, len,
 			len ? DIV_ROUND_UP(len, mtu) : 1, false);
 	return 0;
@@ -507,9 +514,12 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 	unsigned long flags;
 	u32 psn;
 
-	/* pairs with the release in rxdp_resp_read(): the request is in */
+	/* pairs with the release in rxdp_resp_serve(): the request is in */
 	if (!smp_load_acquire(&qp->resp_read_pending))
 		return false;
+	/* one taken before a RESET, seen after it: not this connection's */
+	if (qp->resp_read.gen != READ_ONCE(qp->rx_gen))
+		goto end;
 	if (qp->resp_read.persist) {
 		int err = rxdp_resp_persist(qp, budget);
 
@@ -584,8 +594,13 @@ bool rxdp_resp_read_serve(struct rxdp_qp *qp, int *budget)
 	}
 	goto end;
 refuse:
-	rxdp_resp_ack(qp, RXDP_AETH_NAK_ACCESS, psn);
-	rxdp_qp_error_gen(qp, qp->resp_read.gen);
+	/* the MSN before it; one asked for again may be stale (see there) */
+	rxdp_resp_answer_msn(qp, IB_OPCODE_RC_ACKNOWLEDGE, RXDP_AETH_NAK_ACCESS,
+			     psn, rxdp_psn_add(qp->resp_read.msn,
+					       qp->resp_read.persist ?
+					       RXDP_PSN_MASK : 0), 0);
+	if (!qp->resp_read.dup)
+		rxdp_qp_error_gen(qp, qp->resp_read.gen);
 end:
 	/* done (or ended): the responder goes on */
 	smp_store_release(&qp->resp_read_pending, false);
@@ -726,6 +741,7 @@ static u8 rxdp_resp_flush(struct rxdp_qp *qp, const struct rxdp_pkt *pkt,
 	rxdp_mr_put(mr);
 	qp->resp_msn = rxdp_psn_add(qp->resp_msn, 1);
 	if (plt & IB_FLUSH_PERSISTENT) {
+		qp->resp_read.dup = false;
 		rxdp_resp_serve(qp, pkt->psn, gen, rkey, va, len, 1, true);
 		return 0;
 	}
@@ -936,7 +952,7 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 		/* a duplicate: acknowledged again, a READ served again */
 		rxdp_stat_inc(qp->rdev, RXDP_CNT_DUP_REQ);
 		if (op == OP(RDMA_READ_REQUEST))
-			nak = rxdp_resp_read(qp, pkt, gen);
+			nak = rxdp_resp_read(qp, pkt, gen, true);
 		else if (op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD))
 			rxdp_resp_atomic(qp, pkt, true);
 		else if (op == OP(ATOMIC_WRITE) || op == OP(FLUSH))
@@ -976,7 +992,7 @@ bool rxdp_resp_rc(struct rxdp_qp *qp, const struct rxdp_pkt *pkt, u32 gen)
 	else if (rxdp_op_is_write(op))
 		nak = rxdp_resp_write(qp, pkt, gen, &done);
 	else if (op == OP(RDMA_READ_REQUEST) && rc)
-		nak = rxdp_resp_read(qp, pkt, gen);
+		nak = rxdp_resp_read(qp, pkt, gen, false);
 	else if ((op == OP(COMPARE_SWAP) || op == OP(FETCH_ADD)) && rc)
 		nak = rxdp_resp_atomic(qp, pkt, false);
 	else if (op == OP(ATOMIC_WRITE) && rc)
