@@ -499,8 +499,9 @@ static int rxdp_resp_persist(struct rxdp_qp *qp, int *budget)
  * A piece of memory the key no longer allows (deregistered, invalidated,
  * its access changed meanwhile) is a remote access error, NAKed at its
  * PSN, and the QP goes to the error state before the responder takes
- * anything that came behind the request.  A persistent FLUSH is served as
- * a READ of no data, once its write-back is done.
+ * anything that came behind the request (not for a READ asked for again:
+ * its NAK may be stale).  A persistent FLUSH is served as a READ of no
+ * data, once its write-back is done.
  * Context: the QP's sender (req_lock held).
  * Return: true when the budget ran out with responses left.  When the
  * QP's frames in the stack are at their cap, false with the READ still
