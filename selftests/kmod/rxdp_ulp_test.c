@@ -490,6 +490,31 @@ static int frwr_do(struct ulp_qp *q, const struct ib_send_wr *wr,
 	return 0;
 }
 
+/* Post a chain of two WRs on q; both must succeed, with these opcodes. */
+static int frwr_do_two(struct ulp_qp *q, const struct ib_send_wr *wr,
+		       enum ib_wc_opcode op0, enum ib_wc_opcode op1,
+		       const char *what)
+{
+	const struct ib_send_wr *bad;
+	struct ib_wc wc[2];
+	int err, k;
+
+	err = ib_post_send(q->qp, wr, &bad);
+	for (k = 0; k < 2 && !err; k++)
+		err = frwr_wait(q, &wc[k]);
+	if (err) {
+		pr_err("%s: %d\n", what, err);
+		return err;
+	}
+	if (wc[0].status != IB_WC_SUCCESS || wc[0].opcode != op0 ||
+	    wc[1].status != IB_WC_SUCCESS || wc[1].opcode != op1) {
+		pr_err("%s: %s, %s\n", what, ib_wc_status_msg(wc[0].status),
+		       ib_wc_status_msg(wc[1].status));
+		return -EIO;
+	}
+	return 0;
+}
+
 /* The initiator writes len bytes at iova + off, by key, or reads them. */
 static int frwr_rdma(struct ulp_round *r, u64 dma, u64 iova,
 		     u32 key, u32 off, u32 len, bool read,
@@ -647,9 +672,7 @@ static int frwr_iser_order(struct ulp_round *r, struct ib_mr *mr,
 		.opcode = IB_WR_LOCAL_INV, .send_flags = IB_SEND_SIGNALED,
 		.next = &reg.wr,
 	};
-	const struct ib_send_wr *bad;
 	u32 keya, k, i = FRWR_ROUNDS;
-	struct ib_wc wc[2];
 	u64 iova;
 	int n, err;
 
@@ -682,18 +705,10 @@ static int frwr_iser_order(struct ulp_round *r, struct ib_mr *mr,
 
 	inv.ex.invalidate_rkey = keya;
 	reg.key = mr->rkey;
-	err = ib_post_send(r->rcv.qp, &inv, &bad);
-	for (k = 0; k < 2 && !err; k++)
-		err = frwr_wait(&r->rcv, &wc[k]);
+	err = frwr_do_two(&r->rcv, &inv, IB_WC_LOCAL_INV, IB_WC_REG_MR,
+			  "LOCAL_INV then REG_MR");
 	if (err)
 		return err;
-	if (wc[0].status != IB_WC_SUCCESS || wc[0].opcode != IB_WC_LOCAL_INV ||
-	    wc[1].status != IB_WC_SUCCESS || wc[1].opcode != IB_WC_REG_MR) {
-		pr_err("LOCAL_INV then REG_MR: %s, %s\n",
-		       ib_wc_status_msg(wc[0].status),
-		       ib_wc_status_msg(wc[1].status));
-		return -EIO;
-	}
 	for (k = 0; k < 1024; k++)
 		abuf[k] = ulp_byte(r->seed, i + 1, k);
 	err = frwr_rdma(r, adma, mr->iova, mr->rkey, 0, 1024, false,
@@ -739,9 +754,7 @@ static int frwr_reg_then_read(struct ulp_round *r, struct ib_mr *mr,
 	struct ib_send_wr inv = {
 		.opcode = IB_WR_LOCAL_INV, .send_flags = IB_SEND_SIGNALED,
 	};
-	const struct ib_send_wr *bad;
 	u32 i = FRWR_ROUNDS + 2, k;
-	struct ib_wc wc[2];
 	int n, err;
 
 	err = ib_modify_qp(r->snd.qp, &qa, IB_QP_ACCESS_FLAGS);
@@ -759,18 +772,10 @@ static int frwr_reg_then_read(struct ulp_round *r, struct ib_mr *mr,
 	rd.rkey = mr->rkey;
 	sge.addr = mr->iova + 2048;
 	sge.lkey = mr->rkey;
-	err = ib_post_send(r->rcv.qp, &reg.wr, &bad);
-	for (k = 0; k < 2 && !err; k++)
-		err = frwr_wait(&r->rcv, &wc[k]);
+	err = frwr_do_two(&r->rcv, &reg.wr, IB_WC_REG_MR, IB_WC_RDMA_READ,
+			  "REG_MR then READ");
 	if (err)
 		return err;
-	if (wc[0].status != IB_WC_SUCCESS || wc[0].opcode != IB_WC_REG_MR ||
-	    wc[1].status != IB_WC_SUCCESS || wc[1].opcode != IB_WC_RDMA_READ) {
-		pr_err("REG_MR then READ: %s, %s\n",
-		       ib_wc_status_msg(wc[0].status),
-		       ib_wc_status_msg(wc[1].status));
-		return -EIO;
-	}
 	for (k = 0; k < 1024; k++)
 		if (tbuf[FRWR_OFF + 2048 + k] != ulp_byte(r->seed, i, k)) {
 			pr_err("REG_MR then READ: byte %u wrong\n", k);
