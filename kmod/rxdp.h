@@ -87,6 +87,7 @@ struct rxdp_dev {
 	 */
 	struct net_device __rcu	*ndev;
 	struct list_head	list;		/* on rxdp_devices, RCU */
+	struct list_head	reap;		/* on rxdp_reaped, once dealloc'd */
 	struct hlist_node	hnode;		/* rxdp_by_netdev, RCU */
 	bool			registered;	/* ib_register_device() done */
 	enum ib_port_state	port_state;	/* last state reported */

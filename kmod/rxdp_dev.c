@@ -21,6 +21,14 @@
  * core frees a device after a grace period too.
  */
 static LIST_HEAD(rxdp_devices);
+/*
+ * Devices whose dealloc_driver has begun, each with the reference to its
+ * struct device that rxdp_devices had.  dealloc_driver may be running on
+ * behalf of another caller (queued netdev removal, "rdma link delete",
+ * rdma_rxe's exit) when this module goes: ib_unregister_device() on such
+ * a device waits for that run to return, so the module outlives its code.
+ */
+static LIST_HEAD(rxdp_reaped);
 static DEFINE_READ_MOSTLY_HASHTABLE(rxdp_by_netdev, 6);
 static DEFINE_MUTEX(rxdp_devices_lock);
 
@@ -186,8 +194,10 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 	 * and scripts add and remove devices by the hundred.
 	 */
 	mutex_lock(&rxdp_devices_lock);
-	if (!list_empty(&rdev->list))
+	if (!list_empty(&rdev->list)) {
 		list_del_rcu(&rdev->list);
+		list_add_tail(&rdev->reap, &rxdp_reaped);
+	}
 	hash_del_rcu(&rdev->hnode);
 	mutex_unlock(&rxdp_devices_lock);
 	synchronize_rcu_expedited();
@@ -215,6 +225,28 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 static const struct ib_device_ops rxdp_dev_life_ops = {
 	.dealloc_driver = rxdp_dealloc_driver,
 };
+
+/*
+ * Let go of the devices dealloc_driver has taken off rxdp_devices, once it
+ * has returned for each: ib_unregister_device() of a device whose
+ * unregistration is under way waits for it (the RDMA core calls
+ * dealloc_driver under the device's unregistration lock), and of one
+ * already gone does nothing.  Not under rxdp_devices_lock, which
+ * dealloc_driver takes.
+ */
+static void rxdp_dev_reap(void)
+{
+	struct rxdp_dev *rdev, *next;
+	LIST_HEAD(dead);
+
+	mutex_lock(&rxdp_devices_lock);
+	list_splice_init(&rxdp_reaped, &dead);
+	mutex_unlock(&rxdp_devices_lock);
+	list_for_each_entry_safe(rdev, next, &dead, reap) {
+		ib_unregister_device(&rdev->ib_dev);
+		put_device(&rdev->ib_dev.dev);
+	}
+}
 
 /**
  * rxdp_dev_add - create and register an rxdp device on a netdev
@@ -254,6 +286,7 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 		ib_device_put(&rdev->ib_dev);
 		return -EEXIST;
 	}
+	rxdp_dev_reap();
 
 	rdev = ib_alloc_device(rxdp_dev, ib_dev);
 	if (!rdev)
@@ -315,6 +348,7 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 		return err;
 	}
 	rcu_assign_pointer(rdev->ndev, ndev);
+	get_device(&rdev->ib_dev.dev);	/* until rxdp_dev_reap() */
 	list_add_tail_rcu(&rdev->list, &rxdp_devices);
 	hash_add_rcu(rxdp_by_netdev, &rdev->hnode, (unsigned long)ndev);
 	mutex_unlock(&rxdp_devices_lock);
@@ -411,4 +445,5 @@ void rxdp_dev_remove_all(void)
 		ib_unregister_device(&rdev->ib_dev);
 		put_device(&rdev->ib_dev.dev);
 	}
+	rxdp_dev_reap();
 }
