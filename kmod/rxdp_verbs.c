@@ -116,6 +116,21 @@ static void rxdp_dealloc_ucontext(struct ib_ucontext *ibuc)
 	atomic_dec(&to_rdev(ibuc->device)->num_ucontext);
 }
 
+/*
+ * The device goes (netdev or module removal, "rdma link delete", a move
+ * to another namespace) while a process still has it open: the RDMA core
+ * has destroyed every object of the context through the driver's destroy
+ * calls before it calls this, and nothing of rxdp's runs for the context
+ * afterwards.  Its rings stay mapped until the process unmaps them, on
+ * pages the mapping holds (rxdp_mmap()), which rxdp no longer reads or
+ * writes.  Having this callback also means that an open context holds
+ * neither the device nor the module: both go at once, and the process
+ * gets IBV_EVENT_DEVICE_FATAL and EIO.
+ */
+static void rxdp_disassociate_ucontext(struct ib_ucontext *ibuc)
+{
+}
+
 static int rxdp_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 {
 	struct rxdp_dev *rdev = to_rdev(ibpd->device);
@@ -151,6 +166,7 @@ const struct ib_device_ops rxdp_dev_ops = {
 	.dealloc_mw = rxdp_dealloc_mw,
 	.dealloc_pd = rxdp_dealloc_pd,
 	.dealloc_ucontext = rxdp_dealloc_ucontext,
+	.disassociate_ucontext = rxdp_disassociate_ucontext,
 	.del_gid = rxdp_del_gid,
 	.dereg_mr = rxdp_dereg_mr,
 	.destroy_ah = rxdp_destroy_ah,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rxdp module lifetime: unloading removes every device it created, in any
- * namespace; a device in use keeps the module; load/unload repeats cleanly.
+ * namespace, and the objects of processes that have one open; it waits
+ * for removals under way elsewhere; load/unload repeats cleanly.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -60,19 +61,89 @@ TEST_F(mod, unload_removes_devices)
 	EXPECT_FALSE(kmsg_has("waiting for"));
 }
 
-TEST_F(mod, open_context_holds_module)
+/*
+ * A process with the device open does not keep the module: unloading
+ * takes its objects away (the RDMA core destroys them through the
+ * driver), the process is told with DEVICE_FATAL, and what it still does
+ * with them fails or, for a destroy, is a no-op that succeeds, as
+ * libibverbs treats EIO there.
+ */
+TEST_F(mod, unload_disassociates_open_context)
 {
+	struct ibv_qp_init_attr ia = {
+		.qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 4, .max_recv_wr = 4,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
 	struct ibv_context *ctx;
+	struct ibv_cq *cq;
+	struct ibv_pd *pd;
+	struct ibv_qp *qp;
 
 	ASSERT_EQ(0, sh("rdma link add rxdpm0 type rxdp netdev rxma"));
 	ctx = ibdev_open("rxdpm0");
 	ASSERT_NE(NULL, ctx);
-	EXPECT_NE(0, sh("rmmod rxdp"));
-	EXPECT_TRUE(module_loaded());
-	EXPECT_TRUE(ibdev_exists("rxdpm0"));
-	ibv_close_device(ctx);
-	EXPECT_EQ(0, sh("rmmod rxdp"));
+	pd = ibv_alloc_pd(ctx);
+	cq = ibv_create_cq(ctx, 4, NULL, NULL, 0);
+	ASSERT_NE(NULL, pd);
+	ASSERT_NE(NULL, cq);
+	ia.send_cq = cq;
+	ia.recv_cq = cq;
+	qp = ibv_create_qp(pd, &ia);
+	ASSERT_NE(NULL, qp);
+
+	EXPECT_EQ(0, sh("timeout %d rmmod rxdp", 20 * test_timeout_scale()));
+	EXPECT_FALSE(module_loaded());
 	EXPECT_FALSE(ibdev_exists("rxdpm0"));
+	EXPECT_TRUE(ibdev_wait_event(ctx, IBV_EVENT_DEVICE_FATAL, 2000));
+	EXPECT_EQ(NULL, ibv_alloc_pd(ctx));
+	EXPECT_EQ(0, ibv_destroy_qp(qp));
+	EXPECT_EQ(0, ibv_destroy_cq(cq));
+	EXPECT_EQ(0, ibv_dealloc_pd(pd));
+	EXPECT_EQ(0, ibv_close_device(ctx));
+	EXPECT_EQ(0, rxdp_load());
+}
+
+/*
+ * The module goes while its devices are being removed by others: netdev
+ * removal (queued to a work item), "rdma link delete".  Unloading must
+ * wait for every removal that is still in rxdp's code, or the kernel runs
+ * freed module text.  Several rounds of eight devices each.
+ */
+TEST_F_TIMEOUT(mod, unload_races_device_removal, 600)
+{
+	int i, n;
+
+	for (n = 0; n < 8; n++)
+		ASSERT_EQ(0, sh("ip link del rxmr%d 2>/dev/null; "
+				"ip link add rxmr%d type veth peer name rxms%d",
+				n, n, n));
+	for (i = 0; i < test_rounds(6, 2); i++) {
+		ASSERT_EQ(0, sh("for n in 0 1 2 3 4 5 6 7; do "
+				"rdma link add rxdpm$n type rxdp netdev rxmr$n "
+				"|| exit 1; done"));
+		/* half go with their netdev, half by rdma, all with rmmod */
+		EXPECT_EQ(0, sh("for n in 0 1 2 3; do ip link del rxmr$n; done; "
+				"for n in 4 5 6 7; do "
+				"rdma link delete rxdpm$n & done; rmmod rxdp; "
+				"r=$?; wait; exit $r")) TH_LOG("round %d", i);
+		EXPECT_FALSE(module_loaded());
+		ASSERT_EQ(0, rxdp_load());
+		for (n = 0; n < 8; n++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "rxdpm%d", n);
+			EXPECT_FALSE(ibdev_exists(name));
+		}
+		for (n = 0; n < 4; n++)
+			ASSERT_EQ(0, sh("ip link add rxmr%d type veth peer "
+					"name rxms%d", n, n));
+	}
+	for (n = 0; n < 8; n++)
+		sh("ip link del rxmr%d 2>/dev/null", n);
+	EXPECT_FALSE(kmsg_has("BUG"));
+	EXPECT_FALSE(kmsg_has("Oops"));
+	EXPECT_FALSE(kmsg_has("WARNING"));
 }
 
 /* Twelve rounds (two under the debug kernel) leave nothing behind. */

@@ -17,12 +17,8 @@
  * rdma_rxe only binds netdevs of the initial namespace, and both ends must
  * not share one (the kernel would route the packets over lo).
  *
- * rxdp has rxe's driver id, so rdma_rxe's netdev notifier takes rxdp
- * devices for its own: loading rdma_rxe replays NETDEV_UP for every netdev
- * (and rxe would write its port state into an rxdp device), unloading it
- * removes every device of the id.  So rdma_rxe is loaded before the rxdp
- * device exists, the rxdp netdev does not change while both are there,
- * and the rxdp device goes before rdma_rxe does.
+ * rxdp has rxe's driver id, so unloading rdma_rxe removes every rxdp
+ * device too (vm_coexist): the rxdp device goes before rdma_rxe does.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -100,15 +96,8 @@ static int env_up(void)
 	if (env_ok())
 		return 0;
 	env_down();
-	if (access("/sys/module/rdma_rxe", F_OK)) {
-		if (rxdp_devices_exist()) {
-			fprintf(stderr, "# rxdp devices exist: loading "
-				"rdma_rxe now would corrupt them\n");
-			return -1;
-		}
-		if (sh("modprobe rdma_rxe"))
-			return -1;
-	}
+	if (access("/sys/module/rdma_rxe", F_OK) && sh("modprobe rdma_rxe"))
+		return -1;
 	if (sh("ip netns add " NS " && ip link add " RXE_IF " type veth peer "
 	       "name " XDP_IF " && ip link set " XDP_IF " netns " NS " && "
 	       "ip link set " RXE_IF " mtu 9000 up && "
