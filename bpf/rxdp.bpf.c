@@ -13,7 +13,7 @@
  *   parse_transport	ICRC, BTH, extension headers, pad, payload size
  *   lookup		the destination QP in qp_slots (in rxdp_rx)
  *   check_qp		whether that QP may have it: device, state, type,
- *			P_Key, Q_Key
+ *			P_Key, Q_Key (check_mcast instead for QPN 0xFFFFFF)
  *   rxdp_steer		hand it to the module (steer.h)
  *
  * Every packet moves exactly one counter of rx_counters: "passed" for
@@ -305,6 +305,24 @@ static __always_inline int check_qp(const struct rxdp_pkt *pkt,
 	return RXDP_NEXT;
 }
 
+/*
+ * QPN 0xFFFFFF: a UD datagram to a multicast group, whose GID is in
+ * gid_table while a QP of the device is attached to it.  The module hands
+ * it to each of the group's QPs and checks their keys and states; here
+ * only that it is a multicast datagram.
+ */
+static __always_inline int check_mcast(const struct rxdp_pkt *pkt)
+{
+	bool group = pkt->ipv6 ? pkt->dgid.raw[0] == 0xff :
+				 (pkt->dgid.raw[12] & 0xf0) == 0xe0;
+
+	if (!group)
+		return RXDP_CNT_UNKNOWN_QP;
+	if (!(pkt->op_qp_types & RXDP_QPT_BIT(RXDP_QPT_UD)))
+		return RXDP_CNT_BAD_OPCODE;
+	return RXDP_NEXT;
+}
+
 /* Move the packet's counter of rx_counters; its verdict follows from it. */
 static __always_inline int account(int cnt)
 {
@@ -370,8 +388,15 @@ int rxdp_rx(struct xdp_md *ctx)
 
 	slot = RXDP_QP_SLOT(pkt.qpn);
 	qp = bpf_map_lookup_elem(&qp_slots, &slot);
-	if (!qp || !qp->type || qp->qpn != pkt.qpn)
-		return account(RXDP_CNT_UNKNOWN_QP);
+	if (!qp || !qp->type || qp->qpn != pkt.qpn) {
+		/* no QP has the multicast QPN: off the fast path */
+		if (pkt.qpn != RXDP_MCAST_QPN)
+			return account(RXDP_CNT_UNKNOWN_QP);
+		cnt = check_mcast(&pkt);
+		if (cnt == RXDP_NEXT)
+			cnt = rxdp_steer(ctx, &pkt);
+		return account(cnt);
+	}
 	cnt = check_qp(&pkt, cfg, qp);
 	if (cnt == RXDP_NEXT)
 		cnt = rxdp_steer(ctx, &pkt);

@@ -13,6 +13,7 @@
 #include <linux/netdevice.h>
 #include <linux/udp.h>
 #include <linux/ptr_ring.h>
+#include <linux/rhashtable-types.h>
 #include <linux/timer.h>
 #include <linux/xarray.h>
 #include <rdma/ib_verbs.h>
@@ -42,6 +43,10 @@
 #define RXDP_MAX_PD		0x10000
 #define RXDP_MAX_AH		0x8000
 #define RXDP_MAX_SRQ		0x4000
+/* multicast groups, QPs per group, attachments in all */
+#define RXDP_MAX_MCAST_GRP	1024
+#define RXDP_MAX_MCAST_QP_ATTACH 64
+#define RXDP_MAX_MCAST_ATTACH	8192
 #define RXDP_MAX_RD_ATOMIC	128
 #define RXDP_MAX_INLINE		512
 /* atomics a responder remembers the results of (a power of 2) */
@@ -118,6 +123,12 @@ struct rxdp_dev {
 
 	/* RoCEv2 GIDs by table index, for the XDP program's gid_table */
 	struct xarray		gids;		/* under maps_lock */
+
+	/* UD multicast groups (rxdp_mcast.c), RCU; mcast_lock inside RTNL */
+	struct rhashtable	mcgs;
+	struct mutex		mcast_lock;	/* changes to mcgs, counts */
+	unsigned int		num_mcg;
+	unsigned int		num_mca;
 
 	/* the XDP program's QP table, once the loader bound it */
 	struct mutex		maps_lock;	/* replacing maps; gids */
@@ -733,7 +744,25 @@ bool rxdp_gid_is_local(struct rxdp_dev *rdev, const union ib_gid *gid);
 void rxdp_gids_init(struct rxdp_dev *rdev);
 void rxdp_gids_cleanup(struct rxdp_dev *rdev);
 
+/* rxdp_mcast.c: UD multicast groups */
+int rxdp_mcast_init(struct rxdp_dev *rdev);
+void rxdp_mcast_cleanup(struct rxdp_dev *rdev);
+int rxdp_attach_mcast(struct ib_qp *ibqp, union ib_gid *gid, u16 lid);
+int rxdp_detach_mcast(struct ib_qp *ibqp, union ib_gid *gid, u16 lid);
+void rxdp_mcast_sync_map(struct rxdp_dev *rdev);
+int rxdp_mcast_rx(struct rxdp_dev *rdev, struct xdp_buff *xdp,
+		  struct rxdp_rx_info *info);
+
+/*
+ * rxdp_rx_info.flags of the module's own, never from a BPF program: the
+ * packet is a multicast datagram's delivery to one of its group's QPs.
+ */
+#define RXDP_RX_F_MCAST		BIT(31)
+#define RXDP_RX_F_FROM_BPF	(RXDP_RX_F_IPV6 | RXDP_RX_F_ICRC_OK | \
+				 RXDP_RX_F_ICRC_CHECK)
+
 /* rxdp_rx.c: the receive queue of a QP */
+int rxdp_rx_check_icrc(struct xdp_buff *xdp, struct rxdp_rx_info *info);
 int rxdp_rx_init(struct rxdp_qp *qp);
 void rxdp_rx_cleanup(struct rxdp_qp *qp);
 void rxdp_rx_stop(struct rxdp_qp *qp);

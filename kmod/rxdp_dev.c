@@ -71,6 +71,9 @@ static void rxdp_init_attr(struct rxdp_dev *rdev, struct net_device *ndev)
 	a->max_srq_wr = RXDP_MAX_QP_WR;
 	a->max_srq_sge = RXDP_MAX_SGE;
 	a->max_pkeys = RXDP_PKEYS;
+	a->max_mcast_grp = RXDP_MAX_MCAST_GRP;
+	a->max_mcast_qp_attach = RXDP_MAX_MCAST_QP_ATTACH;
+	a->max_total_mcast_qp_attach = RXDP_MAX_MCAST_ATTACH;
 	a->local_ca_ack_delay = 15;
 	addrconf_addr_eui48((u8 *)&a->sys_image_guid, ndev->dev_addr);
 }
@@ -211,6 +214,7 @@ static void rxdp_dealloc_driver(struct ib_device *ibdev)
 		ibdev_err(ibdev, "%u QPs still present at removal\n", left);
 	rxdp_mr_cleanup(rdev);
 	rxdp_mw_cleanup(rdev);
+	rxdp_mcast_cleanup(rdev);
 	WARN_ON(!xa_empty(&rdev->ahs));
 	xa_destroy(&rdev->ahs);
 	WARN_ON(atomic_read(&rdev->num_cq));
@@ -309,6 +313,14 @@ int rxdp_dev_add(const char *name, struct net_device *ndev)
 	}
 	err = rxdp_tx_dev_init(rdev);
 	if (err) {
+		rxdp_stats_free(rdev);
+		rxdp_qpn_cleanup(&rdev->qpn);
+		ib_dealloc_device(&rdev->ib_dev);
+		return err;
+	}
+	err = rxdp_mcast_init(rdev);
+	if (err) {
+		rxdp_tx_dev_put(rdev->tx);
 		rxdp_stats_free(rdev);
 		rxdp_qpn_cleanup(&rdev->qpn);
 		ib_dealloc_device(&rdev->ib_dev);

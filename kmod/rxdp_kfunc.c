@@ -22,7 +22,8 @@ __bpf_kfunc_start_defs();
  *
  * The QP's responder takes the packet from the frame, or a copy of it
  * when it must wait (see rxdp_rx.c); its ICRC is checked first when
- * info->flags has RXDP_RX_F_ICRC_CHECK.  The program drops the frame
+ * info->flags has RXDP_RX_F_ICRC_CHECK.  A datagram to QPN 0xFFFFFF goes
+ * to every QP attached to its multicast group (rxdp_mcast.c).  The program drops the frame
  * afterwards.  Nothing is locked or referenced but the QP.
  * Return: 0, -ENOSPC when the QP's queue is full, -EBADMSG for a bad ICRC,
  * -ENODEV when the frame did not arrive on an rxdp device, -ENOENT for an
@@ -45,9 +46,16 @@ __bpf_kfunc int rxdp_xdp_steer(struct xdp_md *ctx, struct rxdp_rx_info *info,
 	 */
 	memcpy(&ri, info, sizeof(ri));
 	barrier();
+	if (ri.flags & ~RXDP_RX_F_FROM_BPF)
+		return -EINVAL;
 	/* XDP runs under RCU already; the device outlives the section */
 	rcu_read_lock();
 	rdev = rxdp_dev_find_rcu(xdp->rxq->dev);
+	if (rdev && ri.qpn == IB_MULTICAST_QPN) {
+		err = rxdp_mcast_rx(rdev, xdp, &ri);
+		rcu_read_unlock();
+		return err;
+	}
 	qp = rdev ? rxdp_qp_lookup(&rdev->qpn, ri.qpn) : NULL;
 	if (qp) {
 		err = rxdp_rx_enqueue(qp, xdp, &ri);

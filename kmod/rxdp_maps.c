@@ -298,6 +298,7 @@ int rxdp_maps_bind(struct rxdp_dev *rdev, enum rxdp_map_kind kind,
 	if (kind == RXDP_BIND_GID_TABLE) {
 		mutex_lock(&rdev->maps_lock);
 		rxdp_gids_sync_map(rdev);
+		rxdp_mcast_sync_map(rdev);
 		mutex_unlock(&rdev->maps_lock);
 		return 0;
 	}

@@ -288,7 +288,9 @@ void rxdp_resp_packet(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
 	if (!(oi->qp_types & RXDP_QPT_BIT(qp->ibqp.qp_type)) ||
 	    info->hdr_len != rxdp_hdr_len(pkt.opcode) ||
 	    (info->payload_len && !(oi->flags & RXDP_OPF_PAYLOAD)) ||
-	    rxdp_bth_qpn(bth) != qp->ibqp.qp_num)
+	    (rxdp_bth_qpn(bth) != qp->ibqp.qp_num &&
+	     !(rxdp_bth_qpn(bth) == IB_MULTICAST_QPN &&
+	       (info->flags & RXDP_RX_F_MCAST))))
 		goto drop;
 	pkt.info = info;
 	pkt.fr = fr;

@@ -376,6 +376,48 @@ static int rxdp_rx_copy_queue(struct rxdp_qp *qp, const struct rxdp_frame *fr,
 	return 0;
 }
 
+/* The XDP frame as a struct rxdp_frame; its length as rxdp_rx_check(). */
+static u32 rxdp_rx_frame(struct xdp_buff *xdp, const struct rxdp_rx_info *info,
+			 struct rxdp_frame *fr)
+{
+	u32 len = rxdp_rx_check(info, xdp_get_buff_len(xdp));
+
+	fr->data = xdp->data;
+	fr->head = min_t(u32, len, xdp->data_end - xdp->data);
+	fr->sinfo = xdp_buff_has_frags(xdp) ?
+		    xdp_get_shared_info_from_buff(xdp) : NULL;
+	return len;
+}
+
+/**
+ * rxdp_rx_check_icrc - check a steered packet once for all its QPs
+ * @xdp: the frame
+ * @info: the steer kfunc's copy of what XDP found; marked checked here
+ *
+ * For a packet that goes to several QPs (multicast): the frame must hold
+ * what @info says, with its headers in the first piece (as XDP takes
+ * them), and its ICRC, if the module is to check it, is checked here, so
+ * that rxdp_rx_enqueue() does not check it again for each QP.
+ * Context: softirq (XDP).
+ * Return: 0, -EINVAL, or -EBADMSG for a bad ICRC.
+ */
+int rxdp_rx_check_icrc(struct xdp_buff *xdp, struct rxdp_rx_info *info)
+{
+	struct rxdp_frame fr;
+	u32 len;
+
+	len = rxdp_rx_frame(xdp, info, &fr);
+	if (!len || info->payload_off > fr.head)
+		return -EINVAL;
+	if (!(info->flags & RXDP_RX_F_ICRC_CHECK))
+		return 0;
+	if (!rxdp_icrc_ok(&fr, len, info))
+		return -EBADMSG;
+	info->flags &= ~RXDP_RX_F_ICRC_CHECK;
+	info->flags |= RXDP_RX_F_ICRC_OK;
+	return 0;
+}
+
 /**
  * rxdp_rx_enqueue - hand a packet XDP steered to a QP
  * @qp: the QP, referenced
@@ -393,16 +435,12 @@ static int rxdp_rx_copy_queue(struct rxdp_qp *qp, const struct rxdp_frame *fr,
 int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		    const struct rxdp_rx_info *info)
 {
-	u32 len = rxdp_rx_check(info, xdp_get_buff_len(xdp));
 	bool check = info->flags & RXDP_RX_F_ICRC_CHECK;
-	struct rxdp_frame fr = {
-		.data = xdp->data,
-		.head = min_t(u32, len, xdp->data_end - xdp->data),
-		.sinfo = xdp_buff_has_frags(xdp) ?
-			 xdp_get_shared_info_from_buff(xdp) : NULL,
-	};
+	struct rxdp_frame fr;
+	u32 len;
 	int err;
 
+	len = rxdp_rx_frame(xdp, info, &fr);
 	if (!len)
 		return -EINVAL;
 	/* checked, and taken, where it is: its headers in the first piece */

@@ -154,6 +154,7 @@ const struct ib_device_ops rxdp_dev_ops = {
 	.uverbs_abi_ver = RXDP_UVERBS_ABI_VERSION,
 
 	.add_gid = rxdp_add_gid,
+	.attach_mcast = rxdp_attach_mcast,
 	.alloc_mr = rxdp_alloc_mr,
 	.alloc_mw = rxdp_alloc_mw,
 	.alloc_pd = rxdp_alloc_pd,
@@ -173,6 +174,7 @@ const struct ib_device_ops rxdp_dev_ops = {
 	.destroy_cq = rxdp_destroy_cq,
 	.destroy_qp = rxdp_destroy_qp,
 	.destroy_srq = rxdp_destroy_srq,
+	.detach_mcast = rxdp_detach_mcast,
 	.get_dma_mr = rxdp_get_dma_mr,
 	.get_link_layer = rxdp_get_link_layer,
 	.get_netdev = rxdp_get_netdev,

@@ -230,6 +230,7 @@ struct spec {
 	bool		pkey_set;	/* use pkey as is, even 0 */
 	uint32_t	qpn;
 	uint32_t	qkey;		/* 0: the QP's */
+	bool		group;		/* to a multicast group (grp_gid4/6) */
 	size_t		payload;
 	int		pad;		/* -1: what the payload needs */
 	size_t		ext_cut;	/* bytes cut off the extension headers */
@@ -305,6 +306,10 @@ static size_t build_l3(struct frame *f, const struct spec *s, size_t off,
 		ip[23] = 1;
 		ip[24] = 0x20; ip[25] = 0x01; ip[26] = 0x0d; ip[27] = 0xb8;
 		ip[39] = 2;
+		if (s->group) {				/* ff0e::77 */
+			memset(ip + 24, 0, 16);
+			ip[24] = 0xff; ip[25] = 0x0e; ip[39] = 0x77;
+		}
 		off += IP6_HLEN;
 		if (ext) {
 			/* an empty options/routing/fragment header */
@@ -324,7 +329,7 @@ static size_t build_l3(struct frame *f, const struct spec *s, size_t off,
 	ip[8] = 64;
 	ip[9] = proto;
 	roce_put32(ip + 12, 0xc0a80101);
-	roce_put32(ip + 16, 0xc0a80102);
+	roce_put32(ip + 16, s->group ? 0xef010203 : 0xc0a80102);
 	for (i = 0; i < (size_t)s->ip_opts; i++)
 		ip[IP4_HLEN + i] = 1;		/* NOP */
 	ipv4_csum(f);
@@ -457,6 +462,12 @@ static const struct rxdp_gid_key dst_gid4 = { .raw = {
 	[10] = 0xff, [11] = 0xff, 192, 168, 1, 2 } };
 static const struct rxdp_gid_key dst_gid6 = { .raw = {
 	0x20, 0x01, 0x0d, 0xb8, [15] = 2 } };
+
+/* The multicast groups build_roce() sends to with .group */
+static const struct rxdp_gid_key grp_gid4 = { .raw = {
+	[10] = 0xff, [11] = 0xff, 239, 1, 2, 3 } };
+static const struct rxdp_gid_key grp_gid6 = { .raw = {
+	0xff, 0x0e, [15] = 0x77 } };
 
 static int put_gid(struct xdp_env *x, const struct rxdp_gid_key *k)
 {
@@ -1246,6 +1257,42 @@ TEST_F(rx, rc_opcode_to_ud_qp)
 {
 	build_roce(&frame, &SPEC(variant, .opcode = 0x04, .qpn = QP_UD));
 	RUN(&frame, RXDP_CNT_BAD_OPCODE, QP_UD);
+}
+
+/*
+ * A UD datagram to QPN 0xFFFFFF and a group the device has QPs attached
+ * to (its GID in gid_table, as the module puts it there) goes to the
+ * module, which hands it to the group's QPs; without the group it is
+ * another endpoint's; to a unicast address or of another transport it
+ * is no datagram of a group's.
+ */
+TEST_F(rx, multicast)
+{
+	const struct rxdp_gid_key *grp = variant->ipv6 ? &grp_gid6 : &grp_gid4;
+	struct rxdp_gid_entry e = {
+		.gid_index = RXDP_GID_INDEX_MCAST, .dev_index = DEV_INDEX,
+	};
+
+	/* the maps outlive a test: the group of the one before goes */
+	bpf_map_delete_elem(self->x.gid_map, grp);
+	build_roce(&frame, &SPEC(variant, .opcode = 0x64, .group = true,
+				 .qpn = RXDP_MCAST_QPN));
+	RUN(&frame, RXDP_CNT_PASSED, 0);
+	ASSERT_EQ(0, bpf_map_update_elem(self->x.gid_map, grp, &e, BPF_ANY));
+	RUN(&frame, RXDP_CNT_DELIVERED, 0);
+	build_roce(&frame, &SPEC(variant, .opcode = 0x65, .group = true,
+				 .qpn = RXDP_MCAST_QPN, .payload = 3000));
+	RUN(&frame, RXDP_CNT_DELIVERED, 0);
+	build_roce(&frame, &SPEC(variant, .opcode = 0x04, .group = true,
+				 .qpn = RXDP_MCAST_QPN));
+	RUN(&frame, RXDP_CNT_BAD_OPCODE, 0);
+	build_roce(&frame, &SPEC(variant, .opcode = 0x64,
+				 .qpn = RXDP_MCAST_QPN));
+	RUN(&frame, RXDP_CNT_UNKNOWN_QP, 0);
+	/* a group's datagram to a QPN of its own is for no QP here */
+	build_roce(&frame, &SPEC(variant, .opcode = 0x64, .group = true,
+				 .qpn = QP_NONE));
+	RUN(&frame, RXDP_CNT_UNKNOWN_QP, 0);
 }
 
 TEST_F(rx, unknown_qp)

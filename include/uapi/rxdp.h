@@ -41,6 +41,8 @@
  */
 #define RXDP_QP_SLOTS		65536
 #define RXDP_QP_SLOT(qpn)	((qpn) & (RXDP_QP_SLOTS - 1))
+/* the destination QPN of a multicast datagram, which no QP has */
+#define RXDP_MCAST_QPN		0xffffffu
 
 /* QP states, numbered as enum ib_qp_state. */
 enum rxdp_qp_state {
@@ -238,9 +240,16 @@ struct rxdp_gid_key {
 };
 
 struct rxdp_gid_entry {
-	__u32	gid_index;	/* in the device's GID table */
+	__u32	gid_index;	/* in the device's GID table, or: */
 	__u32	dev_index;	/* ib_device index of the device */
 };
+
+/*
+ * gid_index of a multicast group's GID, which is in gid_table while a QP
+ * of the device is attached to the group: the program steers datagrams
+ * to QPN 0xFFFFFF there, and the module hands them to the group's QPs.
+ */
+#define RXDP_GID_INDEX_MCAST	0xffffffffu
 
 /* rxdp_rx_info.flags */
 enum {
