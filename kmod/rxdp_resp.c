@@ -160,6 +160,8 @@ static int rxdp_recv_message(struct rxdp_qp *qp, const struct rxdp_ud_msg *m,
 			wc->wc_flags = 0;
 		}
 		overflow = rxdp_cq_post(qp->rcq, wc, solicited) != 0;
+		if (ret == IB_WC_SUCCESS)
+			rxdp_stat_inc(qp->rdev, RXDP_CNT_RECVS_DONE);
 	}
 	if (srq)
 		spin_unlock(&srq->lock);

@@ -324,6 +324,8 @@ static bool rxdp_resp_complete(struct rxdp_qp *qp, struct ib_wc *wc,
 		qp->resp_wqe_held = false;
 		wc->wr_id = qp->resp_wqe->wr_id;
 		ok = !rxdp_cq_post(qp->rcq, wc, solicited);
+		if (wc->status == IB_WC_SUCCESS)
+			rxdp_stat_inc(qp->rdev, RXDP_CNT_RECVS_DONE);
 	}
 	spin_unlock_irqrestore(&qp->rq.lock, flags);
 	return ok;
