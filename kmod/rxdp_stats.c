@@ -9,7 +9,9 @@
  *
  * Packets count what reaches the transport: a frame the XDP program
  * drops (its rx_counters, `rxdpctl stats`) never reaches the module, as
- * a packet with a bad header never reaches rxe's transport.
+ * a packet with a bad header never reaches rxe's transport; but the
+ * module checks the ICRC itself, and counts what fails.  Bytes are the
+ * transport's, BTH through ICRC, as qp_table's rx_bytes.
  *
  * Per-CPU: they are bumped on the packet paths of every CPU, with no
  * shared cache line and no atomic.
@@ -36,6 +38,10 @@ static const struct rdma_stat_desc rxdp_stat_descs[RXDP_CNT_NUM] = {
 	[RXDP_CNT_TX_WAIT]		= { .name = "tx_frames_waits" },
 	[RXDP_CNT_RX_FULL]		= { .name = "rx_queue_full" },
 	[RXDP_CNT_FLUSH_PERSISTED]	= { .name = "flush_persisted_bytes" },
+	[RXDP_CNT_SENT_BYTES]		= { .name = "sent_bytes" },
+	[RXDP_CNT_RCVD_BYTES]		= { .name = "rcvd_bytes" },
+	[RXDP_CNT_RESENT_PKTS]		= { .name = "resent_pkts" },
+	[RXDP_CNT_RCVD_ICRC_ERR]	= { .name = "rcvd_icrc_err" },
 };
 
 int rxdp_stats_init(struct rxdp_dev *rdev)
