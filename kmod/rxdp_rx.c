@@ -58,11 +58,12 @@ static void rxdp_rx_deliver(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
 {
 	u32 len = rxdp_rx_tp_len(info);
 
+	/* first: a completion the packet brings finds it counted */
+	rxdp_stat_inc(qp->rdev, RXDP_CNT_RCVD_PKTS);
+	rxdp_stat_add(qp->rdev, RXDP_CNT_RCVD_BYTES, len);
 	rxdp_resp_packet(qp, info, fr, gen);
 	atomic64_add(len, &qp->rx_bytes);
 	atomic64_inc(&qp->rx_consumed);
-	rxdp_stat_inc(qp->rdev, RXDP_CNT_RCVD_PKTS);
-	rxdp_stat_add(qp->rdev, RXDP_CNT_RCVD_BYTES, len);
 }
 
 /* A queued packet leaves the queue, taken or dropped (rxdp_resp_read_again()). */
