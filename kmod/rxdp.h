@@ -56,7 +56,10 @@ extern unsigned int rxdp_max_qp;
 
 struct rxdp_maps;
 
-/* The transport counters of a device (rxdp_stats.c); XDP has its own. */
+/*
+ * The transport counters of a device (rxdp_stats.c); XDP has its own.
+ * rdma_rxe's first, in its order, then rxdp's.
+ */
 enum rxdp_tp_counter {
 	RXDP_CNT_SENT_PKTS,
 	RXDP_CNT_RCVD_PKTS,
@@ -65,14 +68,22 @@ enum rxdp_tp_counter {
 	RXDP_CNT_RCV_RNR,
 	RXDP_CNT_SND_RNR,
 	RXDP_CNT_RCV_SEQ_ERR,
+	RXDP_CNT_ANSWERS,
 	RXDP_CNT_RETRY_EXCEEDED,
 	RXDP_CNT_RNR_RETRY_EXCEEDED,
 	RXDP_CNT_COMP_RETRY,
 	RXDP_CNT_SEND_ERR,
+	RXDP_CNT_LINK_DOWNED,
+	RXDP_CNT_SENDS_DONE,
+	RXDP_CNT_RECVS_DONE,
 	RXDP_CNT_ACK_TIMEOUT,
 	RXDP_CNT_TX_WAIT,
 	RXDP_CNT_RX_FULL,
 	RXDP_CNT_FLUSH_PERSISTED,
+	RXDP_CNT_SENT_BYTES,
+	RXDP_CNT_RCVD_BYTES,
+	RXDP_CNT_RESENT_PKTS,
+	RXDP_CNT_RCVD_ICRC_ERR,
 	RXDP_CNT_NUM
 };
 

@@ -456,6 +456,8 @@ void rxdp_comp_packet(struct rxdp_qp *qp, const struct rxdp_pkt *pkt)
 	unsigned long flags;
 	int next = 0;
 
+	/* rxe's ack_deferred: every answer its completer is handed */
+	rxdp_stat_inc(qp->rdev, RXDP_CNT_ANSWERS);
 	spin_lock_irqsave(&qp->sq.lock, flags);
 	if (qp->state != IB_QPS_RTS && qp->state != IB_QPS_SQD)
 		goto out;

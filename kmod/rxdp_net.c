@@ -18,7 +18,8 @@ static enum ib_port_state rxdp_netdev_port_state(struct net_device *ndev)
  * @rdev: a registered device
  * @ndev: its netdev, still registered
  *
- * Raises IB_EVENT_PORT_ACTIVE or IB_EVENT_PORT_ERR when the state changes.
+ * Raises IB_EVENT_PORT_ACTIVE or IB_EVENT_PORT_ERR when the state changes,
+ * and counts the port going down (link_downed).
  * Context: rxdp_devices_lock held.
  */
 void rxdp_port_update(struct rxdp_dev *rdev, struct net_device *ndev)
@@ -32,6 +33,9 @@ void rxdp_port_update(struct rxdp_dev *rdev, struct net_device *ndev)
 	if (state == READ_ONCE(rdev->port_state))
 		return;
 	WRITE_ONCE(rdev->port_state, state);
+	/* from ACTIVE: a device made on a netdev that is down is not */
+	if (state == IB_PORT_DOWN)
+		rxdp_stat_inc(rdev, RXDP_CNT_LINK_DOWNED);
 	ev.event = state == IB_PORT_ACTIVE ? IB_EVENT_PORT_ACTIVE :
 					     IB_EVENT_PORT_ERR;
 	ib_dispatch_event(&ev);

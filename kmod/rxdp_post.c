@@ -254,6 +254,10 @@ static void rxdp_sq_complete_one(struct rxdp_qp *qp, enum ib_wc_status status)
 	}
 	/* the slot is free before the completion says so: the next post fits */
 	rxdp_queue_advance_cons(q);
+	/* rxe's rdma_sends: SEND WQEs done, signalled or not, not flushed */
+	if ((opcode == IB_WR_SEND || opcode == IB_WR_SEND_WITH_IMM ||
+	     opcode == IB_WR_SEND_WITH_INV) && status != IB_WC_WR_FLUSH_ERR)
+		rxdp_stat_inc(qp->rdev, RXDP_CNT_SENDS_DONE);
 	if (signalled)
 		rxdp_send_complete(qp, wr_id, opcode, status);
 }

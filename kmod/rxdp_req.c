@@ -614,7 +614,7 @@ static bool rxdp_req_rc(struct rxdp_qp *qp)
 	enum rxdp_req_next next;
 	struct rxdp_req_pkt rp;
 	unsigned long flags;
-	bool fatal = false;
+	bool fatal = false, again;
 
 	if (!rxdp_tx_may_send(qp))
 		return false;
@@ -678,6 +678,8 @@ static bool rxdp_req_rc(struct rxdp_qp *qp)
 		qp->req_psn = rxdp_psn_add(rp.psn, 1);
 	}
 	qp->req_noack = rp.ackreq ? 0 : qp->req_noack + 1;
+	/* before the furthest it got: sent again, after it went back */
+	again = rxdp_psn_diff(rp.psn, qp->req_sent_psn) < 0;
 	if (rxdp_psn_diff(qp->req_psn, qp->req_sent_psn) > 0)
 		qp->req_sent_psn = qp->req_psn;
 	if (rp.last) {
@@ -687,8 +689,11 @@ static bool rxdp_req_rc(struct rxdp_qp *qp)
 	if (qp->ibqp.qp_type == IB_QPT_RC)
 		rxdp_retry_timer_arm(qp);
 	spin_unlock_irqrestore(&qp->sq.lock, flags);
-	if (tp.skb || tp.lo)
+	if (tp.skb || tp.lo) {
+		if (again)
+			rxdp_stat_inc(qp->rdev, RXDP_CNT_RESENT_PKTS);
 		rxdp_tx_send_qp(qp, &tp);
+	}
 	if (rp.last && qp->ibqp.qp_type == IB_QPT_UC)
 		rxdp_req_uc_done(qp, &rp);
 	return true;

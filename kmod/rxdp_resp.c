@@ -158,6 +158,8 @@ static int rxdp_recv_message(struct rxdp_qp *qp, const struct rxdp_ud_msg *m,
 		if (ret != IB_WC_SUCCESS) {
 			wc->byte_len = 0;
 			wc->wc_flags = 0;
+		} else {
+			rxdp_stat_inc(qp->rdev, RXDP_CNT_RECVS_DONE);
 		}
 		overflow = rxdp_cq_post(qp->rcq, wc, solicited) != 0;
 	}

@@ -323,6 +323,8 @@ static bool rxdp_resp_complete(struct rxdp_qp *qp, struct ib_wc *wc,
 	if (qp->resp_wqe_held) {
 		qp->resp_wqe_held = false;
 		wc->wr_id = qp->resp_wqe->wr_id;
+		if (wc->status == IB_WC_SUCCESS)
+			rxdp_stat_inc(qp->rdev, RXDP_CNT_RECVS_DONE);
 		ok = !rxdp_cq_post(qp->rcq, wc, solicited);
 	}
 	spin_unlock_irqrestore(&qp->rq.lock, flags);

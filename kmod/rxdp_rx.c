@@ -56,8 +56,13 @@ static u32 rxdp_rx_tp_len(const struct rxdp_rx_info *info)
 static void rxdp_rx_deliver(struct rxdp_qp *qp, const struct rxdp_rx_info *info,
 			    const struct rxdp_frame *fr, u32 gen)
 {
+	u32 len = rxdp_rx_tp_len(info);
+
+	/* first: a completion the packet brings finds it counted */
+	rxdp_stat_inc(qp->rdev, RXDP_CNT_RCVD_PKTS);
+	rxdp_stat_add(qp->rdev, RXDP_CNT_RCVD_BYTES, len);
 	rxdp_resp_packet(qp, info, fr, gen);
-	atomic64_add(rxdp_rx_tp_len(info), &qp->rx_bytes);
+	atomic64_add(len, &qp->rx_bytes);
 	atomic64_inc(&qp->rx_consumed);
 }
 
@@ -89,9 +94,6 @@ static void rxdp_rx_work(struct work_struct *work)
 	/* one ACK for the batch (or one a READ held back) */
 	rxdp_resp_batch_end(qp);
 	spin_unlock(&qp->rx_lock);
-	if (budget < RXDP_RX_BUDGET)
-		rxdp_stat_add(qp->rdev, RXDP_CNT_RCVD_PKTS,
-			      RXDP_RX_BUDGET - budget);
 	/* what the fast path took since the last run counts too */
 	rxdp_maps_qp_counters(qp);
 	/*
@@ -244,6 +246,19 @@ int rxdp_pkt_write_mr(struct rxdp_mr *mr, u64 va, const struct rxdp_pkt *pkt,
 }
 
 /*
+ * Does a packet from the link carry the right ICRC?  What fails is
+ * counted here, and by the XDP program as a drop (-EBADMSG).
+ */
+static bool rxdp_rx_icrc_ok(struct rxdp_qp *qp, const struct rxdp_frame *fr,
+			    u32 len, const struct rxdp_rx_info *info)
+{
+	if (rxdp_icrc_ok(fr, len, info))
+		return true;
+	rxdp_stat_inc(qp->rdev, RXDP_CNT_RCVD_ICRC_ERR);
+	return false;
+}
+
+/*
  * Copy the first len bytes of the frame, fragments included, to dst.
  * Return: false if the fragments hold fewer than the frame's length says.
  */
@@ -330,8 +345,6 @@ static int rxdp_rx_now(struct rxdp_qp *qp, const struct rxdp_frame *fr,
 		err = 0;
 	}
 	spin_unlock(&qp->rx_lock);
-	if (!err)
-		rxdp_stat_inc(qp->rdev, RXDP_CNT_RCVD_PKTS);
 	return err;
 }
 
@@ -358,9 +371,13 @@ static int rxdp_rx_copy_queue(struct rxdp_qp *qp, const struct rxdp_frame *fr,
 		return -ENOMEM;
 	pkt->info = *info;
 	pkt->len = len;
-	if (!rxdp_rx_copy(pkt->data, fr, len) ||
-	    (check && !rxdp_icrc_ok(&(const struct rxdp_frame){ pkt->data, len },
-				    len, info))) {
+	if (!rxdp_rx_copy(pkt->data, fr, len)) {
+		kfree(pkt);
+		return -EINVAL;
+	}
+	if (check &&
+	    !rxdp_rx_icrc_ok(qp, &(const struct rxdp_frame){ pkt->data, len },
+			     len, info)) {
 		kfree(pkt);
 		return -EBADMSG;
 	}
@@ -445,7 +462,7 @@ int rxdp_rx_enqueue(struct rxdp_qp *qp, struct xdp_buff *xdp,
 		return -EINVAL;
 	/* checked, and taken, where it is: its headers in the first piece */
 	if (info->payload_off <= fr.head) {
-		if (check && !rxdp_icrc_ok(&fr, len, info))
+		if (check && !rxdp_rx_icrc_ok(qp, &fr, len, info))
 			return -EBADMSG;
 		check = false;
 		err = rxdp_rx_now(qp, &fr, info);

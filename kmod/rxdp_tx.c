@@ -263,6 +263,7 @@ int rxdp_tx_send(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp)
 	struct sk_buff *skb = tp->skb;
 	struct net_device *ndev;
 	u32 icrc_off = tp->len - IB_ICRC_BYTES, icrc;
+	u32 tp_len = tp->len - (tp->bth - tp->frame);
 	int ret;
 
 	if (tp->lo) {
@@ -295,7 +296,12 @@ int rxdp_tx_send(struct rxdp_dev *rdev, struct rxdp_tx_pkt *tp)
 	ret = dev_queue_xmit(skb);
 	rcu_read_unlock();
 out:
-	rxdp_stat_inc(rdev, ret ? RXDP_CNT_SEND_ERR : RXDP_CNT_SENT_PKTS);
+	if (ret) {
+		rxdp_stat_inc(rdev, RXDP_CNT_SEND_ERR);
+	} else {
+		rxdp_stat_inc(rdev, RXDP_CNT_SENT_PKTS);
+		rxdp_stat_add(rdev, RXDP_CNT_SENT_BYTES, tp_len);
+	}
 	return ret;
 }
 

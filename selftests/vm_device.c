@@ -232,23 +232,34 @@ TEST_F(dev, pd_and_memory_windows)
 	}
 }
 
+/* The port follows the carrier; link_downed counts its going down. */
 TEST_F(dev, port_state_follows_carrier)
 {
+	long long downed = hw_counter(DEV, "link_downed");
+
+	ASSERT_EQ(0, downed);
 	/* veth carrier follows its peer */
 	ASSERT_EQ(0, sh("ip link set rxtb down"));
 	EXPECT_TRUE(ibdev_wait_event(self->ctx, IBV_EVENT_PORT_ERR, 2000));
 	EXPECT_EQ(IBV_PORT_DOWN, ibdev_port_state(self->ctx));
+	EXPECT_EQ(1, hw_counter(DEV, "link_downed"));
 
 	ASSERT_EQ(0, sh("ip link set rxtb up"));
 	EXPECT_TRUE(ibdev_wait_event(self->ctx, IBV_EVENT_PORT_ACTIVE, 2000));
 	EXPECT_EQ(IBV_PORT_ACTIVE, ibdev_port_state(self->ctx));
+	EXPECT_EQ(1, hw_counter(DEV, "link_downed"));
 
 	/* and the device's own netdev going down */
 	ASSERT_EQ(0, sh("%sip link set rxta down", IN_NS(variant)));
 	EXPECT_TRUE(ibdev_wait_event(self->ctx, IBV_EVENT_PORT_ERR, 2000));
 	EXPECT_EQ(IBV_PORT_DOWN, ibdev_port_state(self->ctx));
+	/* down twice over (no carrier, then not up) is one link down */
+	ASSERT_EQ(0, sh("ip link set rxtb down"));
+	EXPECT_EQ(2, hw_counter(DEV, "link_downed"));
+	ASSERT_EQ(0, sh("ip link set rxtb up"));
 	ASSERT_EQ(0, sh("%sip link set rxta up", IN_NS(variant)));
 	EXPECT_TRUE(ibdev_wait_event(self->ctx, IBV_EVENT_PORT_ACTIVE, 2000));
+	EXPECT_EQ(2, hw_counter(DEV, "link_downed"));
 }
 
 TEST_F(dev, removed_with_netdev)

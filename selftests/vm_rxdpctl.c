@@ -288,6 +288,10 @@ TEST_F_TIMEOUT(ctl, qp_and_stats, 180)
 	for (i = 0; i < RXDP_CNT_MAX; i++) {
 		EXPECT_NE(NULL, strstr(out, names[i])) TH_LOG("counter %d", i);
 	}
+	/* and the device's port counters, as rdma statistic shows them */
+	EXPECT_NE(NULL, strstr(out, "\n  port 1:\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\n    sent_pkts ")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\n    rcvd_icrc_err ")) TH_LOG("%s", out);
 
 	ASSERT_EQ(0, ctl(self->pre, out, err, "stats --json"));
 	EXPECT_EQ('[', out[0]) TH_LOG("%s", out);
@@ -297,6 +301,8 @@ TEST_F_TIMEOUT(ctl, qp_and_stats, 180)
 		snprintf(want, sizeof(want), "\"%s\":", names[i]);
 		EXPECT_NE(NULL, strstr(out, want)) TH_LOG("%s", want);
 	}
+	EXPECT_NE(NULL, strstr(out, "\"port\":{\"sent_pkts\":"))
+		TH_LOG("%s", out);
 	/* JSON lists are balanced, and the output one line */
 	EXPECT_EQ(1, count_lines(out));
 	EXPECT_NE(NULL, strstr(out, "}}]"));

@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -42,6 +43,7 @@
 #include "kselftest_harness.h"
 #include "roce_frame.h"
 #include "rxdp_test.h"
+#include "drop_once.skel.h"
 
 #define RXE_IF		"rxw0a"
 #define B_IF		"rxw0b"
@@ -3244,6 +3246,484 @@ TEST_F_TIMEOUT(forged, random_requests_harm_nothing, 120)
 TEST_F_TIMEOUT(forged, random_answers_harm_nothing, 120)
 {
 	random_forgeries(_metadata, self, true);
+}
+
+/* ---- the port counters: every packet, byte and event accounted for ---- */
+
+/* Every port counter of an rxdp device, rdma_rxe's names first. */
+static const char *const port_names[] = {
+	"sent_pkts", "rcvd_pkts", "duplicate_request", "out_of_seq_request",
+	"rcvd_rnr_err", "send_rnr_err", "rcvd_seq_err", "ack_deferred",
+	"retry_exceeded_err", "retry_rnr_exceeded_err", "completer_retry_err",
+	"send_err", "link_downed", "rdma_sends", "rdma_recvs",
+	"local_ack_timeout_err", "tx_frames_waits", "rx_queue_full",
+	"flush_persisted_bytes", "sent_bytes", "rcvd_bytes", "resent_pkts",
+	"rcvd_icrc_err",
+};
+
+#define NPORT	ARRAY_SIZE(port_names)
+
+static size_t port_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NPORT && strcmp(port_names[i], name); i++)
+		;
+	return i;
+}
+
+/*
+ * One end's counters: as `rdma statistic show link` shows them, as
+ * `rxdpctl stats` does, and two of the XDP program's that rxdpctl shows
+ * next to them.
+ */
+struct end_counters {
+	long long	rdma[NPORT];
+	long long	ctl[NPORT];
+	long long	delivered, bad_icrc;
+};
+
+/* The number after "name " that starts a line of s (after blanks), or -1. */
+static long long line_value(const char *s, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (s && *s) {
+		const char *p = s + strspn(s, " ");
+
+		if (!strncmp(p, name, n) && p[n] == ' ')
+			return strtoll(p + n, NULL, 10);
+		s = strchr(s, '\n');
+		if (s)
+			s++;
+	}
+	return -1;
+}
+
+static int end_read(const char *ns, const char *dev, struct end_counters *c)
+{
+	static char out[8192];
+	const char *port;
+	char key[64];
+	size_t i;
+
+	/* "link DEV/1 sent_pkts 5 rcvd_pkts 3 ..." */
+	if (sh_out(out, sizeof(out), "rdma statistic show link %s/1", dev))
+		return -1;
+	for (i = 0; i < NPORT; i++) {
+		const char *p;
+
+		snprintf(key, sizeof(key), " %s ", port_names[i]);
+		p = strstr(out, key);
+		c->rdma[i] = p ? strtoll(p + strlen(key), NULL, 10) : -1;
+	}
+	if (sh_out(out, sizeof(out), "ip netns exec %s %s stats --dev %s", ns,
+		   rxdpctl_path(), dev))
+		return -1;
+	port = strstr(out, "\n  port 1:\n");
+	for (i = 0; i < NPORT; i++)
+		c->ctl[i] = line_value(port, port_names[i]);
+	c->delivered = line_value(out, "delivered");
+	c->bad_icrc = line_value(out, "drop_bad_icrc");
+	return port ? 0 : -1;
+}
+
+/* Both ends, A's then C's, once what was sent has come and been counted. */
+static int ends_read(struct end_counters c[2])
+{
+	usleep(100000 * test_timeout_scale());
+	return end_read(NS_A, A_DEV, &c[0]) ?: end_read(NS_C, C_DEV, &c[1]);
+}
+
+/* A port counter of a device from sysfs (quicker than rdma), or -1. */
+static long long sysfs_counter(const char *dev, const char *name)
+{
+	char path[256], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s", dev, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] ? strtoll(buf, NULL, 10) : -1;
+}
+
+/* What a counter is expected to move by on A and on C; others stay. */
+struct moved {
+	const char	*name;
+	long long	a, c;
+};
+
+static void expect_moved(struct __test_metadata *_metadata, const char *what,
+			 const struct end_counters before[2],
+			 const struct end_counters after[2],
+			 const struct moved *m, size_t n)
+{
+	static const char *const ends[] = { A_DEV, C_DEV };
+	size_t i, k;
+	int e;
+
+	for (k = 0; k < n; k++)
+		ASSERT_TRUE(name_in(m[k].name, port_names, NPORT))
+			TH_LOG("%s: no counter %s", what, m[k].name);
+	for (e = 0; e < 2; e++) {
+		long long rcvd = 0, icrc = 0;
+
+		for (i = 0; i < NPORT; i++) {
+			const char *name = port_names[i];
+			long long want = 0;
+
+			for (k = 0; k < n; k++)
+				if (!strcmp(m[k].name, name))
+					want = e ? m[k].c : m[k].a;
+			if (!strcmp(name, "rcvd_pkts"))
+				rcvd = want;
+			if (!strcmp(name, "rcvd_icrc_err"))
+				icrc = want;
+			ASSERT_LE(0, before[e].rdma[i])
+				TH_LOG("%s of %s not shown", name, ends[e]);
+			ASSERT_LE(0, before[e].ctl[i])
+				TH_LOG("%s of %s not in rxdpctl stats", name,
+				       ends[e]);
+			EXPECT_EQ(want, after[e].rdma[i] - before[e].rdma[i])
+				TH_LOG("%s: %s of %s, by rdma statistic", what,
+				       name, ends[e]);
+			EXPECT_EQ(want, after[e].ctl[i] - before[e].ctl[i])
+				TH_LOG("%s: %s of %s, by rxdpctl stats", what,
+				       name, ends[e]);
+			/* read at rest: the two say the same */
+			EXPECT_EQ(after[e].rdma[i], after[e].ctl[i])
+				TH_LOG("%s: %s of %s", what, name, ends[e]);
+		}
+		/*
+		 * Every packet from the link that reached the transport was
+		 * delivered by the XDP program, and each bad ICRC the module
+		 * found is one of its drops.
+		 */
+		EXPECT_EQ(rcvd, after[e].delivered - before[e].delivered)
+			TH_LOG("%s: delivered to %s", what, ends[e]);
+		EXPECT_EQ(icrc, after[e].bad_icrc - before[e].bad_icrc)
+			TH_LOG("%s: drop_bad_icrc of %s", what, ends[e]);
+	}
+}
+
+/*
+ * One RC connection from rxdpwa (A) to rxdpwc (C), nothing else on the
+ * link: A's ACK timeout is a second (four where everything is slower), so
+ * that only a lost frame makes it retry, and C's RNR NAKs ask for the
+ * longest wait (655 ms), in which the test posts the receive.
+ */
+/* A frame the link is to lose: the program that takes it, and where. */
+struct lossy_link {
+	struct drop_once_bpf	*drop;
+	const char		*ns, *ifname;
+};
+
+FIXTURE(counters) {
+	struct rc_end a, c;
+	struct lossy_link link;
+};
+
+#define CNT_PSN		0x100	/* A's first PSN */
+
+FIXTURE_SETUP(counters)
+{
+	struct ibv_qp_attr at = { .min_rnr_timer = 0 };
+
+	ASSERT_EQ(0, env_up());
+	ASSERT_EQ(0, rc_open(&self->a, A_DEV, IBV_QPT_RC));
+	ASSERT_EQ(0, rc_open(&self->c, C_DEV, IBV_QPT_RC));
+	self->a.timeout = test_timeout_scale() > 1 ? 20 : 18;
+	ASSERT_EQ(0, rc_connect(&self->a, &self->c, CNT_PSN, 0x200,
+				IBV_MTU_1024));
+	ASSERT_EQ(0, ibv_modify_qp(self->c.qp, &at, IBV_QP_MIN_RNR_TIMER));
+}
+
+static void drop_detach(struct lossy_link *l)
+{
+	if (!l->drop)
+		return;
+	sh("ip netns exec %s tc qdisc del dev %s clsact 2>/dev/null", l->ns,
+	   l->ifname);
+	drop_once_bpf__destroy(l->drop);
+	l->drop = NULL;
+}
+
+FIXTURE_TEARDOWN(counters)
+{
+	drop_detach(&self->link);
+	rc_close(&self->a);
+	rc_close(&self->c);
+}
+
+/*
+ * The link loses the first frame ifname (in ns) sends to QP qpn with psn
+ * and BTH opcode: a tc program on its egress takes it off the wire.
+ */
+static int drop_first(struct lossy_link *l, const char *ns,
+		      const char *ifname, unsigned int qpn, unsigned int psn,
+		      unsigned int opcode)
+{
+	int here = open("/proc/self/ns/net", O_RDONLY), there, err = -1;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	there = open(path, O_RDONLY);
+	l->drop = drop_once_bpf__open_and_load();
+	l->ns = ns;
+	l->ifname = ifname;
+	if (l->drop && here >= 0 && there >= 0 &&
+	    !setns(there, CLONE_NEWNET)) {
+		LIBBPF_OPTS(bpf_tc_hook, hook,
+			    .ifindex = (int)if_nametoindex(ifname),
+			    .attach_point = BPF_TC_EGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts,
+			    .prog_fd = bpf_program__fd(l->drop->progs.drop_once));
+
+		l->drop->bss->qpn = qpn;
+		l->drop->bss->psn = psn;
+		l->drop->bss->opcode = opcode;
+		l->drop->bss->left = 1;
+		err = bpf_tc_hook_create(&hook);
+		if (err == -EEXIST)
+			err = 0;
+		if (!err)
+			err = bpf_tc_attach(&hook, &opts);
+		/* back, or the test's later sockets land there too */
+		if (setns(here, CLONE_NEWNET))
+			exit(1);
+	}
+	if (there >= 0)
+		close(there);
+	if (here >= 0)
+		close(here);
+	return err;
+}
+
+/* Post one WR of a's to c, with c's receive first if recv; ASSERTs. */
+static void cnt_post(struct __test_metadata *_metadata, struct rc_end *a,
+		     struct rc_end *c, enum ibv_wr_opcode op, unsigned int len,
+		     bool recv)
+{
+	struct ibv_sge ss = { .addr = (uintptr_t)a->buf, .length = len,
+			      .lkey = a->mr->lkey };
+	struct ibv_send_wr swr = {
+		.wr_id = op, .sg_list = &ss, .num_sge = 1, .opcode = op,
+		.wr.rdma = { .remote_addr = (uintptr_t)c->buf + 8192,
+			     .rkey = c->mr->rkey },
+	}, *sbad;
+
+	fill(op == IBV_WR_RDMA_READ ? c->buf + 8192 : a->buf, len, len);
+	if (recv)
+		ASSERT_EQ(0, post_recvs(c->qp, c->mr, 4096, 1, 1));
+	ASSERT_EQ(0, ibv_post_send(a->qp, &swr, &sbad));
+}
+
+/* The WR completes in success, and c's receive if recv; ASSERTs. */
+static void cnt_done(struct __test_metadata *_metadata, struct rc_end *a,
+		     struct rc_end *c, bool recv)
+{
+	int t = 20000 * test_timeout_scale();
+	struct ibv_wc wc;
+
+	ASSERT_EQ(1, poll_n(a->e.scq, 1, &wc, t))
+		TH_LOG("%s", transport_state());
+	ASSERT_EQ(IBV_WC_SUCCESS, wc.status)
+		TH_LOG("%s", ibv_wc_status_str(wc.status));
+	if (recv) {
+		ASSERT_EQ(1, poll_n(c->e.rcq, 1, &wc, t));
+		ASSERT_EQ(IBV_WC_SUCCESS, wc.status);
+	}
+}
+
+/*
+ * Transport bytes (BTH through ICRC) of the packets below, MTU 1024:
+ * SEND_FIRST and _MIDDLE of 1024 bytes, SEND_LAST of 952 (a 3000-byte
+ * SEND), SEND_ONLY of 100, WRITE_ONLY of 100 (with its RETH), a READ
+ * request (RETH, no payload), READ_RESPONSE_FIRST of 1024 and _LAST of
+ * 976 (with their AETH; a 2000-byte READ), and an ACK or NAK (AETH).
+ */
+#define B_FIRST		(12 + 1024 + 4)
+#define B_LAST952	(12 + 952 + 4)
+#define B_SEND3000	(2 * B_FIRST + B_LAST952)
+#define B_ONLY100	(12 + 100 + 4)
+#define B_WRITE100	(12 + 16 + 100 + 4)
+#define B_READ_REQ	(12 + 16 + 4)
+#define B_RESP_FIRST	(12 + 4 + 1024 + 4)
+#define B_RESP_LAST	(12 + 4 + 976 + 4)
+#define B_ACK		(12 + 4 + 4)
+
+/* What each step of the test below moves. */
+static const struct moved cnt_traffic[] = {
+	{ "sent_pkts", 5, 4 },
+	{ "sent_bytes", B_SEND3000 + B_WRITE100 + B_READ_REQ,
+	  2 * B_ACK + B_RESP_FIRST + B_RESP_LAST },
+	{ "rcvd_pkts", 4, 5 },
+	{ "rcvd_bytes", 2 * B_ACK + B_RESP_FIRST + B_RESP_LAST,
+	  B_SEND3000 + B_WRITE100 + B_READ_REQ },
+	{ "ack_deferred", 4, 0 },
+	{ "rdma_sends", 1, 0 },
+	{ "rdma_recvs", 0, 1 },
+};
+
+static const struct moved cnt_rnr[] = {
+	{ "sent_pkts", 2, 2 },
+	{ "sent_bytes", 2 * B_ONLY100, 2 * B_ACK },
+	{ "rcvd_pkts", 2, 2 },
+	{ "rcvd_bytes", 2 * B_ACK, 2 * B_ONLY100 },
+	{ "ack_deferred", 2, 0 },
+	{ "rcvd_rnr_err", 1, 0 },
+	{ "send_rnr_err", 0, 1 },
+	{ "resent_pkts", 1, 0 },
+	{ "rdma_sends", 1, 0 },
+	{ "rdma_recvs", 0, 1 },
+};
+
+static const struct moved cnt_lost_request[] = {
+	{ "sent_pkts", 5, 2 },
+	{ "sent_bytes", B_SEND3000 + B_FIRST + B_LAST952, 2 * B_ACK },
+	{ "rcvd_pkts", 2, 4 },
+	{ "rcvd_bytes", 2 * B_ACK, 2 * B_FIRST + 2 * B_LAST952 },
+	{ "ack_deferred", 2, 0 },
+	{ "out_of_seq_request", 0, 1 },
+	{ "rcvd_seq_err", 1, 0 },
+	{ "completer_retry_err", 1, 0 },
+	{ "resent_pkts", 2, 0 },
+	{ "rdma_sends", 1, 0 },
+	{ "rdma_recvs", 0, 1 },
+};
+
+static const struct moved cnt_lost_ack[] = {
+	{ "sent_pkts", 2, 2 },
+	{ "sent_bytes", 2 * B_ONLY100, 2 * B_ACK },
+	{ "rcvd_pkts", 1, 2 },
+	{ "rcvd_bytes", B_ACK, 2 * B_ONLY100 },
+	{ "ack_deferred", 1, 0 },
+	{ "local_ack_timeout_err", 1, 0 },
+	{ "completer_retry_err", 1, 0 },
+	{ "resent_pkts", 1, 0 },
+	{ "duplicate_request", 0, 1 },
+	{ "rdma_sends", 1, 0 },
+	{ "rdma_recvs", 0, 1 },
+};
+
+static const struct moved cnt_bad_icrc[] = {
+	{ "rcvd_icrc_err", 0, 1 },
+};
+
+/*
+ * Known traffic, one thing at a time, and each port counter of both ends
+ * moves by what it brings, no more and no less, as `rdma statistic show
+ * link` and as `rxdpctl stats` show them: packets and bytes each way,
+ * an RNR NAK and the SEND it sends again, a frame the link loses (a
+ * sequence NAK and the packets sent again), an ACK the link loses (a
+ * timeout, and a duplicate at the responder), and a frame with a bad
+ * ICRC.
+ */
+TEST_F_TIMEOUT(counters, each_packet_counted, 180)
+{
+	struct rc_end *a = &self->a, *c = &self->c;
+	unsigned int psn = CNT_PSN, aqpn = a->qp->qp_num;
+	unsigned int cqpn = c->qp->qp_num;
+	struct end_counters b[2], n[2];
+	struct ibv_wc wc;
+	long long rnr;
+
+	/* a SEND of three packets, a WRITE of one, a READ of two answers */
+	ASSERT_EQ(0, ends_read(b));
+	cnt_post(_metadata, a, c, IBV_WR_SEND, 3000, true);
+	cnt_done(_metadata, a, c, true);
+	cnt_post(_metadata, a, c, IBV_WR_RDMA_WRITE, 100, false);
+	cnt_done(_metadata, a, c, false);
+	cnt_post(_metadata, a, c, IBV_WR_RDMA_READ, 2000, false);
+	cnt_done(_metadata, a, c, false);
+	EXPECT_EQ(2000, first_diff(a->buf, 2000, 2000));
+	ASSERT_EQ(0, ends_read(n));
+	expect_moved(_metadata, "traffic", b, n, cnt_traffic,
+		     ARRAY_SIZE(cnt_traffic));
+	psn += 3 + 1 + 2;
+
+	/* no receive: an RNR NAK, and the SEND again once one is posted */
+	memcpy(b, n, sizeof(b));
+	cnt_post(_metadata, a, c, IBV_WR_SEND, 100, false);
+	/* within C's RNR wait of 655 ms: A's one SEND again finds it */
+	rnr = b[1].rdma[port_index("send_rnr_err")];
+	ASSERT_TRUE(WAIT_FOR(sysfs_counter(C_DEV, "send_rnr_err") > rnr,
+			     5000));
+	ASSERT_EQ(0, post_recvs(c->qp, c->mr, 4096, 1, 1));
+	cnt_done(_metadata, a, c, true);
+	ASSERT_EQ(0, ends_read(n));
+	expect_moved(_metadata, "RNR", b, n, cnt_rnr, ARRAY_SIZE(cnt_rnr));
+	psn++;
+
+	/*
+	 * The link loses the SEND's middle packet: C NAKs the last one, and
+	 * A sends both again.
+	 */
+	memcpy(b, n, sizeof(b));
+	ASSERT_EQ(0, drop_first(&self->link, NS_A, A_IF, cqpn, psn + 1,
+				0x01 /* SEND_MIDDLE */));
+	cnt_post(_metadata, a, c, IBV_WR_SEND, 3000, true);
+	cnt_done(_metadata, a, c, true);
+	EXPECT_EQ(1, self->link.drop->bss->lost);
+	drop_detach(&self->link);
+	ASSERT_EQ(0, ends_read(n));
+	expect_moved(_metadata, "lost request", b, n, cnt_lost_request,
+		     ARRAY_SIZE(cnt_lost_request));
+	psn += 3;
+
+	/*
+	 * The link loses C's ACK of a SEND: A's timer expires, A sends it
+	 * again, C takes it for the duplicate it is and ACKs again.
+	 */
+	memcpy(b, n, sizeof(b));
+	ASSERT_EQ(0, drop_first(&self->link, NS_C, C_IF, aqpn, psn,
+				0x11 /* ACKNOWLEDGE */));
+	cnt_post(_metadata, a, c, IBV_WR_SEND, 100, true);
+	cnt_done(_metadata, a, c, true);
+	EXPECT_EQ(1, self->link.drop->bss->lost);
+	drop_detach(&self->link);
+	ASSERT_EQ(0, ends_read(n));
+	expect_moved(_metadata, "lost ACK", b, n, cnt_lost_ack,
+		     ARRAY_SIZE(cnt_lost_ack));
+	psn++;
+
+	/* a SEND to C, in sequence, whose ICRC is wrong: dropped, counted */
+	memcpy(b, n, sizeof(b));
+	{
+		static unsigned char f[ROCE_FRAME_MAX];
+		struct roce_send u = {
+			.rc = true, .dqpn = cqpn, .psn = psn,
+			.payload = a->buf, .len = 100,
+			.saddr = ntohl(inet_addr(A_ADDR)),
+			.daddr = ntohl(inet_addr(C_ADDR)),
+		};
+		struct sockaddr_ll sll;
+		int fd = inject_socket(NS_A, A_IF, &sll);
+		size_t len;
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, mac_in_ns(NS_A, A_IF, u.smac));
+		ASSERT_EQ(0, mac_in_ns(NS_C, C_IF, u.dmac));
+		memcpy(sll.sll_addr, u.dmac, 6);
+		len = roce_send_frame(f, &u);
+		ASSERT_NE(0, len);
+		f[len - 1] ^= 0x01;
+		EXPECT_EQ((ssize_t)len, sendto(fd, f, len, 0,
+					       (struct sockaddr *)&sll,
+					       sizeof(sll)));
+		close(fd);
+	}
+	EXPECT_TRUE(WAIT_FOR(sysfs_counter(C_DEV, "rcvd_icrc_err") >
+			     b[1].rdma[port_index("rcvd_icrc_err")], 5000));
+	ASSERT_EQ(0, ends_read(n));
+	expect_moved(_metadata, "bad ICRC", b, n, cnt_bad_icrc,
+		     ARRAY_SIZE(cnt_bad_icrc));
+	EXPECT_EQ(0, poll_n(c->e.rcq, 1, &wc, 100));
 }
 
 /* ---- a burst of many QPs: more frames at once than a veth's ring ------ */

@@ -295,3 +295,78 @@ int rdma_nl_dev_on_netdev(int ifindex, char *name, size_t len, __u32 *index)
 	}
 	return -ENODEV;
 }
+
+struct counters {
+	struct rdma_nl_counter	*c;
+	int			max, n;
+};
+
+/* The attributes nested in a, one callback each, as nl_talk() does. */
+static void walk_nested(const struct nlattr *a,
+			void (*cb)(const struct nlattr *a, void *arg),
+			void *arg)
+{
+	const struct nlattr *n = attr_data(a);
+	int left = a->nla_len - NLA_HDRLEN;
+
+	while (left >= NLA_HDRLEN && n->nla_len >= NLA_HDRLEN &&
+	       n->nla_len <= left) {
+		cb(n, arg);
+		left -= NLA_ALIGN(n->nla_len);
+		n = (const struct nlattr *)((const char *)n + NLA_ALIGN(n->nla_len));
+	}
+}
+
+/* An entry's name and value: two of the attributes nested in it. */
+static void counter_attr_cb(const struct nlattr *a, void *arg)
+{
+	struct rdma_nl_counter *c = arg;
+
+	switch (a->nla_type & NLA_TYPE_MASK) {
+	case RDMA_NLDEV_ATTR_STAT_HWCOUNTER_ENTRY_NAME:
+		attr_str(a, c->name, sizeof(c->name));
+		break;
+	case RDMA_NLDEV_ATTR_STAT_HWCOUNTER_ENTRY_VALUE:
+		if (a->nla_len - NLA_HDRLEN >= (int)sizeof(c->value))
+			memcpy(&c->value, attr_data(a), sizeof(c->value));
+		break;
+	}
+}
+
+static void counter_entry_cb(const struct nlattr *a, void *arg)
+{
+	struct counters *cs = arg;
+	struct rdma_nl_counter c = { .name = "" };
+
+	if ((a->nla_type & NLA_TYPE_MASK) !=
+	    RDMA_NLDEV_ATTR_STAT_HWCOUNTER_ENTRY || cs->n >= cs->max)
+		return;
+	walk_nested(a, counter_attr_cb, &c);
+	if (c.name[0])
+		cs->c[cs->n++] = c;
+}
+
+static void port_counters_cb(struct nlattr **tb, void *arg)
+{
+	if (tb[RDMA_NLDEV_ATTR_STAT_HWCOUNTERS])
+		walk_nested(tb[RDMA_NLDEV_ATTR_STAT_HWCOUNTERS],
+			    counter_entry_cb, arg);
+}
+
+int rdma_nl_port_counters(__u32 index, __u32 port, struct rdma_nl_counter *c,
+			  int max, int *n)
+{
+	struct counters cs = { .c = c, .max = max };
+	struct nl_req r;
+	int err;
+
+	*n = 0;
+	req_init(&r, RDMA_NLDEV_CMD_STAT_GET, NLM_F_ACK);
+	err = req_put_u32(&r, RDMA_NLDEV_ATTR_DEV_INDEX, index);
+	if (!err)
+		err = req_put_u32(&r, RDMA_NLDEV_ATTR_PORT_INDEX, port);
+	if (!err)
+		err = nl_talk(&r, port_counters_cb, &cs);
+	*n = cs.n;
+	return err;
+}

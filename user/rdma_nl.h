@@ -34,4 +34,17 @@ int rdma_nl_dev_netdev(__u32 index, int *ifindex);
  */
 int rdma_nl_dev_on_netdev(int ifindex, char *name, size_t len, __u32 *index);
 
+/* A port counter, as "rdma statistic show link DEV/PORT" shows it. */
+struct rdma_nl_counter {
+	char	name[RDMA_NAME_LEN];
+	__u64	value;
+};
+
+/*
+ * The hw counters of a port of a device, in the device's order: up to max
+ * of them in c[], their number in *n.
+ */
+int rdma_nl_port_counters(__u32 index, __u32 port, struct rdma_nl_counter *c,
+			  int max, int *n);
+
 #endif

@@ -77,7 +77,8 @@ static const char usage_text[] =
 "  qp [--dev NAME]\n"
 "        the QP table of every attached device, or of NAME\n"
 "  stats [--json] [--dev NAME]\n"
-"        the receive counters of the XDP program, summed over the CPUs\n"
+"        the receive counters of the XDP program, summed over the CPUs,\n"
+"        and the device's port counters (rdma statistic show link NAME/1)\n"
 "\n"
 "  -v, --verbose   show what libbpf and libxdp say (twice: all they say)\n"
 "  -h, --help      this text\n"
@@ -411,6 +412,30 @@ static int cmd_qp(int argc, char **argv)
 
 static const char *const counter_names[RXDP_CNT_MAX] = RXDP_COUNTER_NAMES;
 
+/* more than the module has */
+#define MAX_PORT_COUNTERS	64
+
+/*
+ * The port counters of the device, which the RDMA core has from the
+ * module: what reached the transport, where the XDP counters are what
+ * the program did with each frame.  n is 0 when the device is gone.
+ */
+static int port_counters(const struct attached *a, struct rdma_nl_counter *c,
+			 int *n)
+{
+	__u32 index;
+	int err;
+
+	*n = 0;
+	if (!a->dev[0] || rdma_nl_dev_index(a->dev, &index))
+		return 0;
+	err = rdma_nl_port_counters(index, 1, c, MAX_PORT_COUNTERS, n);
+	if (err)
+		return fail("cannot read the port counters of %s: %s", a->dev,
+			    strerror(-err));
+	return 0;
+}
+
 static int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -418,11 +443,12 @@ static int cmd_stats(int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct rdma_nl_counter port[MAX_PORT_COUNTERS];
 	__u64 sum[RXDP_CNT_MAX];
 	const char *dev = NULL;
 	struct attached *v;
 	bool json = false;
-	int i, k, n, c, err;
+	int i, k, n, c, np, err;
 
 	while ((c = next_opt(argc, argv, "stats", opts)) != -2) {
 		if (c < 0)
@@ -458,6 +484,11 @@ static int cmd_stats(int argc, char **argv)
 			     RXDP_MAP_COUNTERS, strerror(-err));
 			goto out;
 		}
+		if (port_counters(&v[i], port, &np)) {
+			if (json)
+				printf("]\n");
+			goto out;
+		}
 		if (json) {
 			printf("%s{\"interface\":\"%s\",\"device\":\"%s\","
 			       "\"counters\":{", i ? "," : "", v[i].dir.ifname,
@@ -466,6 +497,11 @@ static int cmd_stats(int argc, char **argv)
 				printf("%s\"%s\":%llu", k ? "," : "",
 				       counter_names[k],
 				       (unsigned long long)sum[k]);
+			printf("},\"port\":{");
+			for (k = 0; k < np; k++)
+				printf("%s\"%s\":%llu", k ? "," : "",
+				       port[k].name,
+				       (unsigned long long)port[k].value);
 			printf("}}");
 			continue;
 		}
@@ -474,6 +510,11 @@ static int cmd_stats(int argc, char **argv)
 		for (k = 0; k < RXDP_CNT_MAX; k++)
 			printf("  %-20s %llu\n", counter_names[k],
 			       (unsigned long long)sum[k]);
+		if (np)
+			printf("  port 1:\n");
+		for (k = 0; k < np; k++)
+			printf("    %-24s %llu\n", port[k].name,
+			       (unsigned long long)port[k].value);
 	}
 	if (json)
 		printf("]\n");
