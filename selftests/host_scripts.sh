@@ -88,6 +88,11 @@ ok "kconfig_check.crlf_lines" "$kc" "$tmp/crlf" "$tmp/good"
 # option lines passes it
 grep -E '^CONFIG_|^# CONFIG_' "$frag" >"$tmp/own"
 ok "kconfig_check.debug_fragment_is_all_options" "$kc" "$frag" "$tmp/own"
+# the collection's config (beside this script, in the tree too): the
+# debug kernel builds in every option it asks for, as a module or not
+sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=[ym]$/\1=y/p' "$here/config" >"$tmp/want"
+ok "kconfig_check.debug_kernel_has_the_config_options" \
+	bash -c "[ -s '$tmp/want' ] && '$kc' '$tmp/want' '$frag'"
 
 # --- kmemleak-ours ---
 km=$judges/kmemleak-ours
