@@ -45,7 +45,8 @@ kmod/rxdp.ko: $(KMOD_SRCS)
 
 # The same module for the test bed's debug kernel, built from a copy of
 # the sources (an external module build writes next to them), against the
-# tree scripts/debug-kernel builds or finds in its cache.
+# tree scripts/debug-kernel builds or finds in its cache; with the test
+# ULP, added to the installed collection (modules/<release>/) when there is one.
 DEBUG_KMOD := $(BUILD)/debug/kmod
 
 kmod-debug: $(KMOD_SRCS) $(ULP_SRCS)
@@ -60,11 +61,13 @@ kmod-debug: $(KMOD_SRCS) $(ULP_SRCS)
 	$(MAKE) -C $$tree M=$(DEBUG_KMOD) W=1 $(if $(V),,-s) modules && \
 	ulp=$(BUILD)/ulp/$$(cat $$tree/.release) && mkdir -p $$ulp && \
 	cp -p $(ULP_SRCS) $$ulp/ && \
-	$(MAKE) -C $$tree M=$$ulp W=1 $(if $(V),,-s) modules
+	$(MAKE) -C $$tree M=$$ulp W=1 $(if $(V),,-s) modules && \
+	if [ -d $(KSFT_INSTALL)/rxdp ]; then $(MAKE) --no-print-directory \
+		$(if $(V),,-s) -C selftests install INSTALL_PATH=$(KSFT_INSTALL); fi
 
 # The selftests' kernel ULP (selftests/kmod), built per kernel into
-# build/ulp/<release>/ from a copy of its sources, as vm_ulp looks for it;
-# kmod-debug builds the debug kernel's.
+# build/ulp/<release>/ from a copy of its sources (installed beside the
+# tests in modules/<release>/); kmod-debug builds the debug kernel's.
 $(ULP_KO): $(ULP_SRCS)
 	$(call msg,KMOD,$@ [$(KVER)])
 	$(Q)mkdir -p $(@D) && cp -p $(ULP_SRCS) $(@D)/
@@ -73,45 +76,35 @@ $(ULP_KO): $(ULP_SRCS)
 # --- kselftest harness, taken from Debian's linux-source ------------------
 KSRC_TAR ?= $(lastword $(sort $(wildcard /usr/src/linux-source-6.12*.tar.xz)))
 KSFT	:= $(BUILD)/ksft
-# -Wextra trips over the harness itself: it setjmp()s around fixtures, has
-# unused handler arguments, and compares whatever types a test hands it
-KSFT_CFLAGS := -Wno-clobbered -Wno-unused-parameter -Wno-sign-compare
+# The harness headers, lib.mk (selftests/Makefile includes it) and the
+# runner that the kernel's selftests install puts around a collection.
+KSFT_FILES := kselftest.h kselftest_harness.h lib.mk run_kselftest.sh \
+	$(addprefix kselftest/,runner.sh prefix.pl module.sh ktap_helpers.sh ksft.py)
 
-$(KSFT)/kselftest_harness.h: $(KSRC_TAR)
-	$(call msg,EXTRACT,$@)
+$(addprefix $(KSFT)/,$(KSFT_FILES)) &: $(KSRC_TAR)
+	$(call msg,EXTRACT,$(KSFT))
 	$(Q)mkdir -p $(KSFT)
-	$(Q)tar -xJf $< -C $(KSFT) --strip-components=4 \
-		--wildcards '*/tools/testing/selftests/kselftest.h' \
-		'*/tools/testing/selftests/kselftest_harness.h'
-	$(Q)touch $@
+	$(Q)tar -xJf $< -C $(KSFT) --strip-components=4 --wildcards \
+		$(patsubst %,'*/tools/testing/selftests/%',$(KSFT_FILES))
+	$(Q)cd $(KSFT) && touch $(KSFT_FILES)
 
 # --- selftests -------------------------------------------------------------
-# vm_*: need the module (run in the VM or natively); host_*: run here.
-VM_TESTS   := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/vm_*.c))
-HOST_TESTS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(wildcard selftests/host_*.c)) \
-	      $(patsubst selftests/%.sh,$(BUILD)/selftests/%,$(wildcard selftests/host_*.sh))
-TEST_LIB   := $(wildcard selftests/lib/*.c)
-TEST_HDRS  := $(wildcard selftests/lib/*.h include/uapi/*.h) user/roce_frame.h \
-	      user/qp_maps.h
+# selftests/Makefile is a kselftest collection: built into build/selftests
+# and installed, with the kernel's runner, into build/kselftest_install,
+# from where "make check" runs it.
+KSFT_INSTALL := $(BUILD)/kselftest_install
 
 # The XDP program and the loader (they use the variables above).
 include bpf/bpf.mk
 include user/user.mk
 
-$(BUILD)/selftests/%: selftests/%.c $(TEST_LIB) $(TEST_HDRS) \
-		$(KSFT)/kselftest_harness.h $(BPF_SKELS)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) -I$(KSFT) -Iselftests/lib -Iuser -o $@ $< $(TEST_LIB) \
-		-libverbs -lpthread $(BPF_LIBS)
-
-$(BUILD)/selftests/%: selftests/%.sh
-	$(call msg,INSTALL,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)install -m 755 $< $@
+# What the tests need besides themselves (selftests/Makefile on its own
+# has them built through this target).
+selftests-deps: $(addprefix $(KSFT)/,$(KSFT_FILES)) $(BPF_SKELS) \
+		$(BUILD)/rxdpctl kmod/rxdp.ko $(ULP_KO)
 
 # --- top-level targets -----------------------------------------------------
-.PHONY: all deps build kmod kmod-debug selftests check demo bench clean
+.PHONY: all deps build kmod kmod-debug selftests selftests-deps check demo bench clean
 
 # The packages come first: KDIR and the harness are looked up after them.
 all check demo bench: deps
@@ -124,7 +117,10 @@ deps:
 _all: build
 build: kmod bpf-progs selftests
 kmod: kmod/rxdp.ko
-selftests: $(VM_TESTS) $(HOST_TESTS) $(ULP_KO)
+# (-s: lib.mk's install shows its rsync commands)
+selftests: selftests-deps
+	$(Q)$(MAKE) --no-print-directory $(if $(V),,-s) -C selftests install \
+		INSTALL_PATH=$(KSFT_INSTALL)
 
 _check: build
 	$(Q)KDIR=$(KDIR) KVER=$(KVER) RUN=$(RUN) scripts/check

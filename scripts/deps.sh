@@ -7,7 +7,7 @@
 set -euo pipefail
 
 pkgs=(
-	make gcc pkg-config xz-utils cpio busybox-static
+	make gcc pkg-config xz-utils cpio busybox-static rsync
 	clang llvm libelf-dev zlib1g-dev libbpf-dev bpftool libxdp-dev xdp-tools
 	dwarves
 	qemu-system-x86 linux-image-6.12-amd64 linux-headers-6.12-amd64

@@ -6,8 +6,14 @@
 # (which leaks are rxdp's) and kmsg-scan (which kernel log lines fail a
 # run, the debug kernel's reports among them).  KTAP on stdout.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-fix=$top/selftests/fixtures
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -x "$here/kmsg-scan" ]; then
+	# installed: the judges and the fragment are beside this script
+	judges=$here fix=$here/fixtures frag=$here/debug.config
+else
+	# in the tree, this is selftests/host_scripts.sh
+	judges=$here/../scripts fix=$here/fixtures frag=$here/../kernel/debug.config
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -52,7 +58,7 @@ count_is() { # NAME WANT COMMAND...: the command prints WANT
 }
 
 # --- kconfig-check ---
-kc=$top/scripts/kconfig-check
+kc=$judges/kconfig-check
 cat >"$tmp/frag" <<'F'
 # a comment
 CONFIG_A=y
@@ -80,11 +86,16 @@ printf 'CONFIG_A=y\r\n' >"$tmp/crlf"
 ok "kconfig_check.crlf_lines" "$kc" "$tmp/crlf" "$tmp/good"
 # the real fragment: every line is one it checks, and a config of its own
 # option lines passes it
-grep -E '^CONFIG_|^# CONFIG_' "$top/kernel/debug.config" >"$tmp/own"
-ok "kconfig_check.debug_fragment_is_all_options" "$kc" "$top/kernel/debug.config" "$tmp/own"
+grep -E '^CONFIG_|^# CONFIG_' "$frag" >"$tmp/own"
+ok "kconfig_check.debug_fragment_is_all_options" "$kc" "$frag" "$tmp/own"
+# the collection's config (beside this script, in the tree too): the
+# debug kernel builds in every option it asks for, as a module or not
+sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=[ym]$/\1=y/p' "$here/config" >"$tmp/want"
+ok "kconfig_check.debug_kernel_has_the_config_options" \
+	bash -c "[ -s '$tmp/want' ] && '$kc' '$tmp/want' '$frag'"
 
 # --- kmemleak-ours ---
-km=$top/scripts/kmemleak-ours
+km=$judges/kmemleak-ours
 objects() { "$km" "$@" | grep -c '^unreferenced object'; }
 count_is "kmemleak_ours.rxdp_frames_and_unloaded_text" 2 objects "$fix/kmemleak/rxdp-and-others.txt"
 count_is "kmemleak_ours.hex_dump_and_like_names_are_not_ours" 0 objects "$fix/kmemleak/others-only.txt"
@@ -98,7 +109,7 @@ else
 fi
 
 # --- kmsg-scan ---
-ks=$top/scripts/kmsg-scan
+ks=$judges/kmsg-scan
 # Each report class the debug kernel adds fails a run...
 while IFS='|' read -r name line; do
 	printf '[   12.345678] rxdp: device rxdp0 up\n[   12.400001] %s\n' "$line" >"$tmp/log"

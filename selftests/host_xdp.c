@@ -1443,7 +1443,10 @@ FIXTURE_VARIANT_ADD(capture, read_small) { "rxe-read-small.pcap" };
 FIXTURE_VARIANT_ADD(capture, fetch_add) { "rxe-atomic.pcap" };
 FIXTURE_VARIANT_ADD(capture, compare_swap) { "rxe-cas.pcap" };
 
-/* $RXDP_FIXTURES, else selftests/fixtures of the tree the binary is in. */
+/*
+ * $RXDP_FIXTURES, else fixtures/ beside the binary (installed), else
+ * selftests/fixtures of the tree the binary is in.
+ */
 static int fixture_path(char *buf, size_t len, const char *file)
 {
 	const char *dir = getenv("RXDP_FIXTURES");
@@ -1456,10 +1459,15 @@ static int fixture_path(char *buf, size_t len, const char *file)
 	if (n < 0)
 		return -1;
 	exe[n] = 0;
-	slash = strrchr(exe, '/');	/* build/selftests/host_xdp */
+	slash = strrchr(exe, '/');
 	if (!slash)
 		return -1;
 	*slash = 0;
+	/* installed, they are beside the binary */
+	if (snprintf(buf, len, "%s/fixtures/%s", exe, file) < (int)len &&
+	    access(buf, R_OK) == 0)
+		return 0;
+	/* in the tree, the binary is build/selftests/host_xdp */
 	return snprintf(buf, len, "%s/../../selftests/fixtures/%s", exe,
 			file) >= (int)len ? -1 : 0;
 }

@@ -23,14 +23,24 @@ TESTDEV_DEFINE(tdev, "rxdpu0", "rxu0a", "rxu0b", "10.77.9.1");
 static const char *const res_kinds[] = { "pd", "cq", "qp", "mr" };
 #define NKINDS	4
 
-/* The test module built for the running kernel (see the Makefile). */
+/*
+ * The test module built for the running kernel (see the Makefile):
+ * $RXDP_ULP_KO, else build/ulp/<release>/ in the tree, else the installed
+ * collection's modules/<release>/.
+ */
 static int ulp_ko(char *path, size_t len)
 {
+	char tree[128], inst[128];
 	struct utsname u;
+	const char *p;
 
 	if (uname(&u))
 		return -1;
-	snprintf(path, len, "build/ulp/%s/rxdp_ulp_test.ko", u.release);
+	snprintf(tree, sizeof(tree), "build/ulp/%s/rxdp_ulp_test.ko", u.release);
+	snprintf(inst, sizeof(inst), "modules/%s/rxdp_ulp_test.ko", u.release);
+	p = test_file(path, len, "RXDP_ULP_KO", tree, inst);
+	if (p != path)
+		snprintf(path, len, "%s", p);
 	return access(path, R_OK);
 }
 

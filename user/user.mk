@@ -22,10 +22,6 @@ $(BUILD)/bench-xdp: user/bench_xdp.c $(USER_HDRS) $(BUILD)/rxdp.skel.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -o $@ $< $(USER_LIBS)
 
-# The tests of rxdpctl and of the XDP path run it (the top Makefile's
-# pattern rule builds them).
-$(BUILD)/selftests/vm_rxdpctl $(BUILD)/selftests/vm_xdp: | $(BUILD)/rxdpctl
-
 .PHONY: rxdpctl bench-xdp
 rxdpctl: $(BUILD)/rxdpctl
 bench-xdp: $(BUILD)/bench-xdp

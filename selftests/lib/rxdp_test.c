@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -216,11 +217,39 @@ bool test_light(void)
 	return test_rounds(0, 1);
 }
 
+const char *test_file(char *buf, size_t len, const char *env,
+		      const char *in_tree, const char *installed)
+{
+	const char *e = env ? getenv(env) : NULL;
+	char exe[4096], *slash;
+	ssize_t n;
+
+	if (e && *e)
+		return e;
+	if (access(in_tree, F_OK) == 0)
+		return in_tree;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return in_tree;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return in_tree;
+	*slash = '\0';
+	if (snprintf(buf, len, "%s/%s", exe, installed) < (int)len &&
+	    access(buf, F_OK) == 0)
+		return buf;
+	return in_tree;
+}
+
 const char *rxdp_ko(void)
 {
-	const char *ko = getenv("RXDP_KO");
+	static char buf[4096], inst[128];
+	struct utsname u;
 
-	return ko && *ko ? ko : "kmod/rxdp.ko";
+	if (!uname(&u))
+		snprintf(inst, sizeof(inst), "modules/%s/rxdp.ko", u.release);
+	return test_file(buf, sizeof(buf), "RXDP_KO", "kmod/rxdp.ko", inst);
 }
 
 int rxdp_load(void)
@@ -1175,9 +1204,10 @@ int kmsg_bad_count(void)
 
 const char *rxdpctl_path(void)
 {
-	const char *p = getenv("RXDP_CTL");
+	static char buf[4096];
 
-	return p && *p ? p : "build/rxdpctl";
+	return test_file(buf, sizeof(buf), "RXDP_CTL", "build/rxdpctl",
+			 "rxdpctl");
 }
 
 /* Read all of fd into buf (NUL-terminated, truncated to len). */

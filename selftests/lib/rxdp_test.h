@@ -90,7 +90,19 @@ int ibdev_port_state(struct ibv_context *ctx);
 /* Wait up to ms for an async event of the given type; true if it came. */
 bool ibdev_wait_event(struct ibv_context *ctx, enum ibv_event_type type,
 		      int ms);
-/* Path of the module to load: $RXDP_KO, else kmod/rxdp.ko. */
+/*
+ * A file the tests use: $ENV when set (env may be NULL), else IN_TREE
+ * (relative to the top of the tree, the tests' working directory there)
+ * when it exists, else INSTALLED relative to the test binary's directory
+ * (where "make -C selftests install" puts it), in buf, when that exists;
+ * else IN_TREE, for the error to name.
+ */
+const char *test_file(char *buf, size_t len, const char *env,
+		      const char *in_tree, const char *installed);
+/*
+ * The module to load: $RXDP_KO, else kmod/rxdp.ko in the tree, else the
+ * installed collection's modules/<release>/rxdp.ko.
+ */
 const char *rxdp_ko(void);
 /* Make sure rxdp is loaded (insmod after its dependencies). */
 int rxdp_load(void);
@@ -390,7 +402,7 @@ int run_as_nobody(int (*fn)(void *), void *arg, int ms);
 /* The XDP program's name (its function in bpf/rxdp.bpf.c). */
 #define RXDP_XDP_PROG_NAME	"rxdp_rx"
 
-/* The rxdpctl under test: $RXDP_CTL, else build/rxdpctl. */
+/* The rxdpctl under test: $RXDP_CTL, else build/rxdpctl, else installed. */
 const char *rxdpctl_path(void);
 /*
  * Run a shell command with its stdout and stderr captured apart (each
