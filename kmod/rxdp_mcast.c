@@ -39,9 +39,17 @@ struct rxdp_mcg {
 	struct rcu_head		rcu;
 };
 
+/*
+ * A QP's attachment to a group.  The RDMA core counts every successful
+ * attach in the QP's usecnt and takes one off for each successful detach,
+ * and uverbs keeps one attachment per (GID, LID): with LIDs meaningless
+ * on RoCE, a QP attached under two LIDs is attached twice, and must be
+ * detached twice.  Each attach counts against the device's limit.
+ */
 struct rxdp_mca {
 	struct list_head	node;		/* in its group's qps */
 	struct rxdp_qp_anchor	*anchor;
+	unsigned int		count;		/* attaches less detaches */
 	struct rcu_head		rcu;
 };
 
@@ -124,7 +132,7 @@ int rxdp_attach_mcast(struct ib_qp *ibqp, union ib_gid *gid, u16 lid)
 	struct rxdp_qp *qp = to_rqp(ibqp);
 	struct rxdp_dev *rdev = qp->rdev;
 	struct rxdp_mcg *g, *new = NULL;
-	struct rxdp_mca *m;
+	struct rxdp_mca *m, *old;
 	int err = 0;
 
 	/* the RDMA core checked both; a driver call may come another way */
@@ -135,14 +143,22 @@ int rxdp_attach_mcast(struct ib_qp *ibqp, union ib_gid *gid, u16 lid)
 	if (!m)
 		return -ENOMEM;
 	m->anchor = qp->anchor;
+	m->count = 1;
 
 	rtnl_lock();
 	mutex_lock(&rdev->mcast_lock);
 	g = rhashtable_lookup_fast(&rdev->mcgs, gid, rxdp_mcg_params);
-	if (g && rxdp_mcg_find_qp(g, qp))
-		goto out;	/* attached already: nothing to do (as rxe) */
-	if (rdev->num_mca >= rdev->attr.max_total_mcast_qp_attach ||
-	    (g && g->nqps >= rdev->attr.max_mcast_qp_attach) ||
+	old = g ? rxdp_mcg_find_qp(g, qp) : NULL;
+	if (rdev->num_mca >= rdev->attr.max_total_mcast_qp_attach) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (old) {
+		old->count++;
+		rdev->num_mca++;
+		goto out;
+	}
+	if ((g && g->nqps >= rdev->attr.max_mcast_qp_attach) ||
 	    (!g && rdev->num_mcg >= rdev->attr.max_mcast_grp)) {
 		err = -ENOMEM;
 		goto out;
@@ -194,9 +210,11 @@ int rxdp_detach_mcast(struct ib_qp *ibqp, union ib_gid *gid, u16 lid)
 		m = rxdp_mcg_find_qp(g, qp);
 	if (!m)
 		goto out;
+	rdev->num_mca--;
+	if (--m->count)
+		goto out;
 	list_del_rcu(&m->node);
 	kfree_rcu(m, rcu);
-	rdev->num_mca--;
 	if (--g->nqps)
 		goto out;
 	rhashtable_remove_fast(&rdev->mcgs, &g->node, rxdp_mcg_params);

@@ -56,8 +56,6 @@ static const struct side *const sides[] = {
 	&side_rxe, &side_b, &side_a, &side_c,
 };
 
-static pid_t main_pid;
-static bool rxe_was_loaded;
 
 /* "ip netns exec NS " for a side in a namespace, else "". */
 static const char *in_ns(const struct side *s, char *buf, size_t len)
@@ -141,23 +139,7 @@ static int env_up(void)
 	return WAIT_FOR(env_ok(), 5000) ? 0 : -1;
 }
 
-static void __attribute__((constructor)) env_ctor(void)
-{
-	main_pid = getpid();
-	rxe_was_loaded = access("/sys/module/rdma_rxe", F_OK) == 0;
-	env_up();
-	testdev_preload();
-}
-
-static void __attribute__((destructor)) env_dtor(void)
-{
-	if (getpid() != main_pid)
-		return;
-	env_down();
-	/* unloading rdma_rxe would take every rxdp device with it */
-	if (!rxe_was_loaded && sh("rdma link show | grep -q ' rxdp'"))
-		sh("rmmod rdma_rxe");
-}
+RXE_ENV_DEFINE(env_up, env_down)
 
 /*
  * Run a server ("tool srv_args", its address substituted for each %1$s)
@@ -493,10 +475,21 @@ TEST_F(mcast, fan_out_attach_detach)
 	EXPECT_EQ(0, got[0]);
 	EXPECT_EQ(MC_N, got[1]);
 
+	/*
+	 * Under a second LID (meaningless on RoCE) it is attached twice,
+	 * and stays so until detached twice; then it can be destroyed (each
+	 * attach holds the QP in the RDMA core).
+	 */
+	ASSERT_EQ(0, ibv_attach_mcast(self->rq[1], &self->group, 1));
 	ASSERT_EQ(0, ibv_detach_mcast(self->rq[1], &self->group, 0));
+	mc_round(_metadata, self, MC_QKEY, got);
+	EXPECT_EQ(MC_N, got[1]);
+	ASSERT_EQ(0, ibv_detach_mcast(self->rq[1], &self->group, 1));
 	EXPECT_FALSE(mc_joined(variant->group));
 	mc_round(_metadata, self, MC_QKEY, got);
 	EXPECT_EQ(0, got[0] + got[1] + got[2]);
+	EXPECT_EQ(0, ibv_destroy_qp(self->rq[1]));
+	self->rq[1] = NULL;
 }
 
 /* Only UD QPs attach, and only to multicast GIDs. */
