@@ -104,8 +104,6 @@ static const struct testdev devs[] = {
 
 /* ---- the four devices, made once per binary ---------------------------- */
 
-static pid_t main_pid;
-static bool rxe_was_loaded;
 
 static void env_down(void)
 {
@@ -176,23 +174,7 @@ static int env_up(void)
 	return WAIT_FOR(env_ok(), 5000) ? 0 : -1;
 }
 
-static void __attribute__((constructor)) env_ctor(void)
-{
-	main_pid = getpid();
-	rxe_was_loaded = access("/sys/module/rdma_rxe", F_OK) == 0;
-	env_up();
-	testdev_preload();
-}
-
-static void __attribute__((destructor)) env_dtor(void)
-{
-	if (getpid() != main_pid)
-		return;
-	env_down();
-	/* unloading rdma_rxe would take every rxdp device with it */
-	if (!rxe_was_loaded && sh("rdma link show | grep -q ' rxdp'"))
-		sh("rmmod rdma_rxe");
-}
+RXE_ENV_DEFINE(env_up, env_down)
 
 /* ---- UD endpoints ------------------------------------------------------ */
 

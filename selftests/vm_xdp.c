@@ -66,13 +66,6 @@ static const char *const counter_names[RXDP_CNT_MAX] = RXDP_COUNTER_NAMES;
 
 /* ---- the two devices, made once per binary ---------------------------- */
 
-static pid_t main_pid;
-static bool rxe_was_loaded;
-
-static bool rxdp_devices_exist(void)
-{
-	return sh("rdma link show | grep -q ' rxdp'") == 0;
-}
 
 static void env_down(void)
 {
@@ -114,23 +107,7 @@ static int env_up(void)
 	return 0;
 }
 
-static void __attribute__((constructor)) env_ctor(void)
-{
-	main_pid = getpid();
-	rxe_was_loaded = access("/sys/module/rdma_rxe", F_OK) == 0;
-	env_up();
-	testdev_preload();
-}
-
-static void __attribute__((destructor)) env_dtor(void)
-{
-	if (getpid() != main_pid)
-		return;
-	env_down();
-	/* unloading rdma_rxe would take every rxdp device with it */
-	if (!rxe_was_loaded && !rxdp_devices_exist())
-		sh("rmmod rdma_rxe");
-}
+RXE_ENV_DEFINE(env_up, env_down)
 
 /* ---- reading what the XDP side knows ---------------------------------- */
 

@@ -186,6 +186,34 @@ void testdev_preload(void);
 	}
 
 /*
+ * A binary's environment of namespaces and devices, an rdma_rxe device
+ * among them: up() when the binary starts, down() when its main process
+ * exits (not the harness's test processes), then rdma_rxe unloaded again
+ * if the binary loaded it and no rxdp device is left (its exit would
+ * remove them: vm_coexist).
+ */
+#define RXE_ENV_DEFINE(up, down)					\
+	static pid_t rxe_env_main_pid;					\
+	static bool rxe_env_was_loaded;					\
+	static void __attribute__((constructor)) rxe_env_ctor(void)	\
+	{								\
+		rxe_env_main_pid = getpid();				\
+		rxe_env_was_loaded =					\
+			access("/sys/module/rdma_rxe", F_OK) == 0;	\
+		up();							\
+		testdev_preload();					\
+	}								\
+	static void __attribute__((destructor)) rxe_env_dtor(void)	\
+	{								\
+		if (getpid() != rxe_env_main_pid)			\
+			return;						\
+		down();							\
+		if (!rxe_env_was_loaded &&				\
+		    sh("rdma link show | grep -q ' rxdp'"))		\
+			sh("rmmod rdma_rxe");				\
+	}
+
+/*
  * A QPN no QP on the test devices ever gets: the destination of paths, so
  * that packets (once there is a transport) go nowhere and stay unacked.
  */
