@@ -191,6 +191,7 @@ struct rxdp_pkt {
 	__u8	op_ext;		/* from the opcode table */
 	__u8	pad;
 	bool	ipv6;
+	bool	to_group;	/* dgid is a multicast group's */
 	bool	icrc_ok;
 	bool	icrc_module;	/* the module is to check the ICRC */
 };

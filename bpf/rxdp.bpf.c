@@ -139,10 +139,14 @@ static __always_inline int parse_l2_l4(struct xdp_md *ctx, struct rxdp_pkt *pkt)
  * not rxdp's to judge, let alone to deliver to a QP that happens to have
  * the number: only a destination among the device's GIDs is.
  */
-static __always_inline int check_dest(const struct rxdp_pkt *pkt)
+static __always_inline int check_dest(struct rxdp_pkt *pkt)
 {
-	if (!bpf_map_lookup_elem(&gid_table, &pkt->dgid))
+	const struct rxdp_gid_entry *e;
+
+	e = bpf_map_lookup_elem(&gid_table, &pkt->dgid);
+	if (!e)
 		return RXDP_CNT_PASSED;
+	pkt->to_group = e->gid_index == RXDP_GID_INDEX_MCAST;
 	return RXDP_NEXT;
 }
 
@@ -294,6 +298,9 @@ static __always_inline int check_qp(const struct rxdp_pkt *pkt,
 {
 	if (qp->dev_index != cfg->dev_index)
 		return RXDP_CNT_WRONG_DEV;
+	/* a group's datagrams go to QPN 0xFFFFFF alone */
+	if (pkt->to_group)
+		return RXDP_CNT_UNKNOWN_QP;
 	if (!qp_state_receives(qp->state))
 		return RXDP_CNT_BAD_STATE;
 	if (qp->type >= 8 || !(pkt->op_qp_types & RXDP_QPT_BIT(qp->type)))

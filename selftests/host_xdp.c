@@ -1289,10 +1289,15 @@ TEST_F(rx, multicast)
 	build_roce(&frame, &SPEC(variant, .opcode = 0x64,
 				 .qpn = RXDP_MCAST_QPN));
 	RUN(&frame, RXDP_CNT_UNKNOWN_QP, 0);
-	/* a group's datagram to a QPN of its own is for no QP here */
+	/* a packet to a group's address for a QPN of its own is for none */
 	build_roce(&frame, &SPEC(variant, .opcode = 0x64, .group = true,
 				 .qpn = QP_NONE));
 	RUN(&frame, RXDP_CNT_UNKNOWN_QP, 0);
+	build_roce(&frame, &SPEC(variant, .opcode = 0x64, .group = true,
+				 .qpn = QP_UD));
+	RUN(&frame, RXDP_CNT_UNKNOWN_QP, QP_UD);
+	build_roce(&frame, &SPEC(variant, .group = true));
+	RUN(&frame, RXDP_CNT_UNKNOWN_QP, QP_RC);
 }
 
 TEST_F(rx, unknown_qp)
