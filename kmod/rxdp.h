@@ -824,6 +824,7 @@ int rxdp_tx_send_qp(struct rxdp_qp *qp, struct rxdp_tx_pkt *tp);
 bool rxdp_tx_may_send(struct rxdp_qp *qp);
 int rxdp_tx_dev_init(struct rxdp_dev *rdev);
 void rxdp_tx_dev_put(struct rxdp_tx_dev *dev);
+void rxdp_tx_exit(void);
 int rxdp_tx_ctx_init(struct rxdp_qp *qp);
 void rxdp_tx_ctx_detach(struct rxdp_qp *qp);
 void rxdp_tx_ctx_release(struct rxdp_qp *qp);

@@ -60,6 +60,7 @@ static void __exit rxdp_exit(void)
 	rdma_link_unregister(&rxdp_link_ops);
 	rxdp_dev_remove_all();
 	rxdp_net_exit();
+	rxdp_tx_exit();
 	rxdp_debugfs_exit();
 	rxdp_icrc_exit();
 	rxdp_lo_exit();

@@ -305,6 +305,13 @@ out:
 	return ret;
 }
 
+/*
+ * Frame counts not yet freed, of devices gone or not: the last frame of a
+ * device runs rxdp_tx_skb_done() from the stack, which the module must
+ * outlive (rxdp_tx_exit).
+ */
+static atomic_t rxdp_tx_devs = ATOMIC_INIT(0);
+
 /**
  * rxdp_tx_dev_init - the count of a device's frames in the stack
  * @rdev: the device
@@ -321,6 +328,7 @@ int rxdp_tx_dev_init(struct rxdp_dev *rdev)
 	spin_lock_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->waiters);
 	rdev->tx = dev;
+	atomic_inc(&rxdp_tx_devs);
 	return 0;
 }
 
@@ -329,7 +337,36 @@ void rxdp_tx_dev_put(struct rxdp_tx_dev *dev)
 	if (refcount_dec_and_test(&dev->ref)) {
 		WARN_ON_ONCE(!list_empty(&dev->waiters));
 		kfree(dev);
+		if (atomic_dec_and_test(&rxdp_tx_devs))
+			wake_up_var(&rxdp_tx_devs);
 	}
+}
+
+/**
+ * rxdp_tx_exit - wait until the stack has freed every frame of the module
+ *
+ * Frames can stay in the stack long after their device went: a qdisc
+ * that holds them (netem's slots, a rate limit), a NIC that has not
+ * completed them.  Each runs rxdp_tx_skb_done() when freed, so the module
+ * must not go before the last one has.  Called once no device is left.
+ *
+ * Context: process, may wait as long as the stack keeps a frame.
+ */
+void rxdp_tx_exit(void)
+{
+	unsigned long start = jiffies;
+
+	/* a wake per second: a long wait is not a hung task */
+	while (!wait_var_event_timeout(&rxdp_tx_devs,
+				       !atomic_read(&rxdp_tx_devs), HZ)) {
+		if (time_after(jiffies, start + 10 * HZ)) {
+			pr_notice("rxdp: waiting for the network stack to free the frames of %d devices\n",
+				  atomic_read(&rxdp_tx_devs));
+			start = jiffies;
+		}
+	}
+	/* the last destructor is past its read-side section: see there */
+	synchronize_rcu();
 }
 
 static void rxdp_tx_ctx_put(struct rxdp_tx_ctx *ctx)
@@ -364,27 +401,30 @@ static void rxdp_tx_dev_wake(struct rxdp_tx_dev *dev)
 	spin_unlock_irqrestore(&dev->lock, flags);
 }
 
-/* The stack is done with a QP's frame. */
+/*
+ * The stack is done with a QP's frame.  All of it is one RCU read-side
+ * section, so that rxdp_tx_exit(), having seen the last count go, waits
+ * for this function to be done with the module too.
+ */
 static void rxdp_tx_skb_done(struct sk_buff *skb)
 {
 	struct rxdp_tx_ctx *ctx = skb_shinfo(skb)->destructor_arg;
 	struct rxdp_tx_dev *dev = ctx->dev;
 
+	rcu_read_lock();
 	/* the decrement is ordered before the look at the list */
 	if (atomic_dec_return(&dev->inflight) <= RXDP_TX_DEV_MAX_INFLIGHT / 2 &&
 	    !list_empty(&dev->waiters))
 		rxdp_tx_dev_wake(dev);
 	if (atomic_dec_return(&ctx->inflight) < RXDP_TX_MAX_INFLIGHT &&
 	    test_and_clear_bit(0, &ctx->waiting)) {
-		struct rxdp_qp *qp;
+		struct rxdp_qp *qp = rcu_dereference(ctx->qp);
 
-		rcu_read_lock();
-		qp = rcu_dereference(ctx->qp);
 		if (qp)
 			queue_work(system_bh_wq, &qp->req_work);
-		rcu_read_unlock();
 	}
 	rxdp_tx_ctx_put(ctx);
+	rcu_read_unlock();
 }
 
 /**

@@ -196,4 +196,53 @@ TEST_F_TIMEOUT(mod, rdma_cm_user_killed, 180)
 	EXPECT_FALSE(module_loaded());
 }
 
+/* The frames netem holds on rxma: "backlog 0b 0p" when there are none. */
+static int qdisc_backlog(void)
+{
+	char out[512];
+	int n = -1;
+
+	if (sh_out(out, sizeof(out), "tc -s qdisc show dev rxma | "
+		   "sed -n 's/.*backlog [^ ]* \\([0-9]*\\)p.*/\\1/p'") == 0)
+		sscanf(out, "%d", &n);
+	return n;
+}
+
+/*
+ * Unloading while a frame of the module is still in the network stack:
+ * the stack frees it later and runs the module's destructor, so rmmod
+ * must wait for it.  netem's slots hold frames without orphaning them
+ * (its delay orphans them, which runs the destructor at once); rdma_cm's
+ * connect request to an address nobody serves is one such frame.
+ */
+TEST_F_TIMEOUT(mod, unload_waits_for_frames_in_stack, 180)
+{
+	int scale = test_timeout_scale();
+
+	ASSERT_EQ(0, sh("rdma link add rxdpm0 type rxdp netdev rxma"));
+	/* no frame of the kernel's own in the qdisc: no IPv6, a fixed MAC */
+	ASSERT_EQ(0, sh("sysctl -qw net.ipv6.conf.rxma.disable_ipv6=1 && "
+			"ip addr add 10.79.0.1/24 dev rxma && "
+			"ip link set rxma up && ip link set rxmb up && "
+			"ip neigh replace 10.79.0.2 lladdr "
+			"$(cat /sys/class/net/rxmb/address) dev rxma "
+			"nud permanent"));
+	ASSERT_EQ(0, sh("tc qdisc add dev rxma root netem slot 4s 4s"));
+	ASSERT_EQ(0, sh("(rping -c -a 10.79.0.2 -C 1 >/dev/null 2>&1 &"
+			" echo $! > /tmp/rxdp-rping.pid)"));
+	ASSERT_TRUE(WAIT_UNTIL(hw_counter("rxdpm0", "sent_pkts") > 0 &&
+			       qdisc_backlog() > 0, 3000))
+		TH_LOG("no frame of rxdp held in the qdisc");
+	sh("kill -9 $(cat /tmp/rxdp-rping.pid) 2>/dev/null");
+	EXPECT_EQ(0, sh("timeout %d rmmod rxdp", 30 * scale));
+	/* rmmod returned: the stack has no frame of the module left */
+	EXPECT_EQ(0, qdisc_backlog());
+	EXPECT_FALSE(module_loaded());
+	/* where the frame would have come out of the qdisc */
+	sleep(1);
+	sh("tc qdisc del dev rxma root");
+	EXPECT_FALSE(kmsg_has("BUG"));
+	EXPECT_FALSE(kmsg_has("Oops"));
+}
+
 TEST_HARNESS_MAIN
