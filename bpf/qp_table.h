@@ -41,7 +41,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RXDP_GID_TABLE_SIZE);
+	__uint(max_entries, RXDP_GID_MAP_SIZE);
 	__type(key, struct rxdp_gid_key);
 	__type(value, struct rxdp_gid_entry);
 } gid_table SEC(".maps");

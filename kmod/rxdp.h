@@ -43,8 +43,7 @@
 #define RXDP_MAX_PD		0x10000
 #define RXDP_MAX_AH		0x8000
 #define RXDP_MAX_SRQ		0x4000
-/* multicast groups, QPs per group, attachments in all */
-#define RXDP_MAX_MCAST_GRP	1024
+/* multicast groups (RXDP_MAX_MCAST_GRP), QPs per group, attachments in all */
 #define RXDP_MAX_MCAST_QP_ATTACH 64
 #define RXDP_MAX_MCAST_ATTACH	8192
 #define RXDP_MAX_RD_ATOMIC	128
@@ -742,7 +741,7 @@ void rxdp_maps_unbind(struct rxdp_dev *rdev);
 void rxdp_maps_qp_sync(struct rxdp_qp *qp, bool remove);
 void rxdp_maps_qp_counters(struct rxdp_qp *qp);
 void rxdp_qp_sync_map(struct rxdp_qp *qp);
-void rxdp_maps_gid_set(struct rxdp_dev *rdev, const union ib_gid *gid,
+int rxdp_maps_gid_set(struct rxdp_dev *rdev, const union ib_gid *gid,
 		       u32 index);
 void rxdp_maps_gid_clear(struct rxdp_dev *rdev, const union ib_gid *gid);
 

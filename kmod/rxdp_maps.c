@@ -282,7 +282,7 @@ int rxdp_maps_bind(struct rxdp_dev *rdev, enum rxdp_map_kind kind,
 		err = rxdp_maps_check(map, BPF_MAP_TYPE_HASH,
 				      sizeof(struct rxdp_gid_key),
 				      sizeof(struct rxdp_gid_entry),
-				      RXDP_GID_TABLE_SIZE, U32_MAX);
+				      RXDP_GID_MAP_SIZE, U32_MAX);
 	if (err)
 		return err;
 	/* two devices number QPs independently: one table each */
@@ -323,11 +323,13 @@ static struct bpf_map *rxdp_maps_gid_table(struct rxdp_dev *rdev)
  * rxdp_maps_gid_set - the device has this RoCEv2 GID at this index
  * @rdev: the device
  * @gid: the GID
- * @index: its index in the device's GID table
+ * @index: its index in the device's GID table, or RXDP_GID_INDEX_MCAST
  *
  * Context: maps_lock held; may sleep.
+ * Return: 0, also with no gid_table bound; or the map's error (a table
+ * that someone else filled).
  */
-void rxdp_maps_gid_set(struct rxdp_dev *rdev, const union ib_gid *gid,
+int rxdp_maps_gid_set(struct rxdp_dev *rdev, const union ib_gid *gid,
 		       u32 index)
 {
 	struct bpf_map *map = rxdp_maps_gid_table(rdev);
@@ -339,7 +341,7 @@ void rxdp_maps_gid_set(struct rxdp_dev *rdev, const union ib_gid *gid,
 	int err;
 
 	if (!map)
-		return;
+		return 0;
 	memcpy(key.raw, gid->raw, sizeof(key.raw));
 	/* the hash map's per-CPU free lists want us to stay on this CPU */
 	migrate_disable();
@@ -352,6 +354,7 @@ void rxdp_maps_gid_set(struct rxdp_dev *rdev, const union ib_gid *gid,
 		ibdev_warn_ratelimited(&rdev->ib_dev,
 				       "gid_table has no room for GID %pI6: %d\n",
 				       gid->raw, err);
+	return err;
 }
 
 /**

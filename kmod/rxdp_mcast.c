@@ -177,13 +177,22 @@ int rxdp_attach_mcast(struct ib_qp *ibqp, union ib_gid *gid, u16 lid)
 			kfree(new);
 			goto out;
 		}
+		/* in mcgs first: a gid_table bound meanwhile gets it too */
+		mutex_lock(&rdev->maps_lock);
+		err = rxdp_maps_gid_set(rdev, gid, RXDP_GID_INDEX_MCAST);
+		mutex_unlock(&rdev->maps_lock);
+		if (err) {
+			/* no steering to it: the attach must fail */
+			rhashtable_remove_fast(&rdev->mcgs, &new->node,
+					       rxdp_mcg_params);
+			kfree_rcu(new, rcu);
+			err = -ENOMEM;
+			goto out;
+		}
 		g = new;
 		rdev->num_mcg++;
 		/* not joined (IPv6 off on the netdev, say): XDP takes it all the same */
 		g->joined = rxdp_mcg_ip(rdev, gid, true);
-		mutex_lock(&rdev->maps_lock);
-		rxdp_maps_gid_set(rdev, gid, RXDP_GID_INDEX_MCAST);
-		mutex_unlock(&rdev->maps_lock);
 	}
 	list_add_tail_rcu(&m->node, &g->qps);
 	g->nqps++;

@@ -492,6 +492,56 @@ TEST_F(mcast, fan_out_attach_detach)
 	self->rq[1] = NULL;
 }
 
+/* The i-th of many groups of the variant's family, none the fixture's. */
+static void mc_nth_group(const FIXTURE_VARIANT(mcast) *variant, int i,
+			 union ibv_gid *gid)
+{
+	uint8_t *g = gid->raw;
+
+	memset(g, 0, 16);
+	if (variant->ipv6) {
+		g[0] = 0xff;
+		g[1] = 0x0e;
+		g[13] = 0x86;
+	} else {
+		g[10] = g[11] = 0xff;
+		g[12] = 239;
+		g[13] = 86;
+	}
+	g[14] = (uint8_t)(i >> 8);
+	g[15] = (uint8_t)i;
+}
+
+/*
+ * A device joins as many groups as it says it can, and a datagram to the
+ * last still reaches its QP: the groups' GIDs do not crowd the device's
+ * own out of the XDP program's table, nor the table the last group out.
+ * One group more is refused.
+ */
+TEST_F(mcast, as_many_groups_as_advertised)
+{
+	int i, n = self->rx.dev.max_mcast_grp, got[3];
+	union ibv_gid gid;
+
+	ASSERT_LT(1, n);
+	for (i = 0; i < n - 1; i++) {
+		mc_nth_group(variant, i, &gid);
+		ASSERT_EQ(0, ibv_attach_mcast(self->rq[0], &gid, 0))
+			TH_LOG("group %d", i);
+	}
+	ASSERT_EQ(0, ibv_attach_mcast(self->rq[0], &self->group, 0));
+	mc_nth_group(variant, n, &gid);
+	EXPECT_EQ(ENOMEM, verr(ibv_attach_mcast(self->rq[0], &gid, 0)));
+
+	mc_round(_metadata, self, MC_QKEY, got);
+	EXPECT_EQ(MC_N, got[0]);
+
+	for (i = 0; i < n - 1; i++) {
+		mc_nth_group(variant, i, &gid);
+		ASSERT_EQ(0, ibv_detach_mcast(self->rq[0], &gid, 0));
+	}
+}
+
 /* Only UD QPs attach, and only to multicast GIDs. */
 TEST_F(mcast, attach_refused)
 {

@@ -234,6 +234,9 @@ struct rxdp_dev_config {
  * same link (a macvlan, a bridge port, promiscuous mode).
  */
 #define RXDP_GID_TABLE_SIZE	1024	/* the device's GID table length */
+#define RXDP_MAX_MCAST_GRP	1024	/* the multicast groups it joins */
+/* gid_table's least max_entries: room for every GID and every group */
+#define RXDP_GID_MAP_SIZE	(RXDP_GID_TABLE_SIZE + RXDP_MAX_MCAST_GRP)
 
 struct rxdp_gid_key {
 	__u8	raw[16];
