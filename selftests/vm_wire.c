@@ -717,7 +717,7 @@ FIXTURE_VARIANT_ADD(rc, to_rxe) {
 };
 FIXTURE_VARIANT_ADD(rc, from_rxe) {
 	.from = RXE_DEV, .to = B_DEV, .type = IBV_QPT_RC, .mtu = IBV_MTU_1024,
-	.psn = 0x123456,
+	.psn = 0x123456, .full_only = true,
 };
 FIXTURE_VARIANT_ADD(rc, uc_wire) {
 	.from = A_DEV, .to = C_DEV, .type = IBV_QPT_UC, .mtu = IBV_MTU_1024,
@@ -2523,13 +2523,15 @@ FIXTURE_VARIANT_ADD(lossy, loss_1) {
 };
 FIXTURE_VARIANT_ADD(lossy, loss_10) { .netem = "loss 10%%" };
 FIXTURE_VARIANT_ADD(lossy, reorder) {
-	.netem = "delay 2ms reorder 30%% 50%%",
+	.netem = "delay 2ms reorder 30%% 50%%", .full_only = true,
 };
-FIXTURE_VARIANT_ADD(lossy, duplicate) { .netem = "duplicate 10%%" };
+FIXTURE_VARIANT_ADD(lossy, duplicate) {
+	.netem = "duplicate 10%%", .full_only = true,
+};
 FIXTURE_VARIANT_ADD(lossy, corrupt) { .netem = "corrupt 5%%" };
 /* frames of 4 KiB payloads come in fragments: their ICRC is checked too */
 FIXTURE_VARIANT_ADD(lossy, corrupt_4k) {
-	.netem = "corrupt 5%%", .mtu = IBV_MTU_4096,
+	.netem = "corrupt 5%%", .mtu = IBV_MTU_4096, .full_only = true,
 };
 /*
  * Every ACK comes after the requester's timer expired and it went back:
