@@ -98,7 +98,7 @@ struct rxdp_dev {
 	 * looks devices of its driver id up by netdev and would take rxdp's
 	 * for its own.  The RDMA core asks rxdp_get_netdev() instead.
 	 * Written under rxdp_devices_lock, cleared when the netdev
-	 * unregisters.
+	 * unregisters (kept when it moves to another network namespace).
 	 */
 	struct net_device __rcu	*ndev;
 	struct list_head	list;		/* on rxdp_devices, RCU */
@@ -760,6 +760,8 @@ void rxdp_mcast_cleanup(struct rxdp_dev *rdev);
 int rxdp_attach_mcast(struct ib_qp *ibqp, union ib_gid *gid, u16 lid);
 int rxdp_detach_mcast(struct ib_qp *ibqp, union ib_gid *gid, u16 lid);
 void rxdp_mcast_sync_map(struct rxdp_dev *rdev);
+void rxdp_mcast_netdev_leave(struct rxdp_dev *rdev);
+void rxdp_mcast_netdev_join(struct rxdp_dev *rdev);
 int rxdp_mcast_rx(struct rxdp_dev *rdev, struct xdp_buff *xdp,
 		  struct rxdp_rx_info *info);
 

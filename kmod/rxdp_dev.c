@@ -397,7 +397,9 @@ err_dealloc:
  * @ndev: the netdev the event is about
  * @event: NETDEV_*
  *
- * Context: RTNL held (netdev notifier).
+ * Context: RTNL held (netdev notifier).  The mcast_lock of a device is
+ * taken inside rxdp_devices_lock here, which keeps the device from its
+ * dealloc_driver meanwhile.
  */
 void rxdp_dev_netdev_event(struct net_device *ndev, unsigned long event)
 {
@@ -410,6 +412,16 @@ void rxdp_dev_netdev_event(struct net_device *ndev, unsigned long event)
 
 	switch (event) {
 	case NETDEV_UNREGISTER:
+		/*
+		 * Still registered: it moves to another network namespace,
+		 * where NETDEV_REGISTER follows.  The device stays on it, with
+		 * its XDP program, maps and QPs (moving the RDMA device is
+		 * "rdma dev set", the RDMA core's; no driver can).
+		 */
+		if (READ_ONCE(ndev->reg_state) == NETREG_REGISTERED) {
+			rxdp_mcast_netdev_leave(rdev);
+			break;
+		}
 		/* freed after a grace period: readers hold it or let go */
 		RCU_INIT_POINTER(rdev->ndev, NULL);
 		/*
@@ -420,6 +432,14 @@ void rxdp_dev_netdev_event(struct net_device *ndev, unsigned long event)
 			ib_unregister_device_queued(&rdev->ib_dev);
 			ib_device_put(&rdev->ib_dev);
 		}
+		break;
+	case NETDEV_REGISTER:
+		/* only a move: the netdev was registered before it had us */
+		rxdp_mcast_netdev_join(rdev);
+		if (rdev->registered)
+			ibdev_info(&rdev->ib_dev,
+				   "%s moved to another network namespace\n",
+				   netdev_name(ndev));
 		break;
 	case NETDEV_UP:
 	case NETDEV_DOWN:

@@ -8,7 +8,9 @@
  * on the netdev, which programs the netdev's Ethernet filter and sends
  * the IGMP or MLD report that makes switches forward the group; the last
  * one to leave leaves it.  The group's GID is put into gid_table, so that
- * the XDP program takes the datagrams and steers them here.
+ * the XDP program takes the datagrams and steers them here.  A netdev
+ * moved to another network namespace loses its memberships with the IP
+ * stack of the old one: the groups are joined again in the new one.
  *
  * Groups are found under RCU in a hash table keyed by GID, and each
  * holds a list of its QPs' anchors under RCU; both change under
@@ -35,7 +37,7 @@ struct rxdp_mcg {
 	union ib_gid		mgid;		/* the key */
 	struct list_head	qps;		/* of rxdp_mca, RCU */
 	unsigned int		nqps;
-	bool			joined;		/* the IP join succeeded */
+	bool			joined;		/* on the netdev, in its netns */
 	struct rcu_head		rcu;
 };
 
@@ -238,6 +240,66 @@ out:
 	mutex_unlock(&rdev->mcast_lock);
 	rtnl_unlock();
 	return m ? 0 : -EINVAL;
+}
+
+/*
+ * Join every group on the netdev that is not joined (join), or leave every
+ * group that is (!join).  A walk rather than a lookup, with no RCU held
+ * while an IP join sleeps: mcast_lock keeps every group in place, and
+ * g->joined makes each step once per group, should a resize show a group
+ * twice.  Context: RTNL held.
+ */
+static void rxdp_mcast_ip_all(struct rxdp_dev *rdev, bool join)
+{
+	struct rhashtable_iter it;
+	struct rxdp_mcg *g;
+
+	ASSERT_RTNL();
+	mutex_lock(&rdev->mcast_lock);
+	rhashtable_walk_enter(&rdev->mcgs, &it);
+	rhashtable_walk_start(&it);
+	while ((g = rhashtable_walk_next(&it))) {
+		if (IS_ERR(g) || g->joined == join)
+			continue;	/* -EAGAIN: a resize; go on */
+		rhashtable_walk_stop(&it);
+		/* a leave that finds no in_device leaves all the same */
+		g->joined = rxdp_mcg_ip(rdev, &g->mgid, join) && join;
+		rhashtable_walk_start(&it);
+	}
+	rhashtable_walk_stop(&it);
+	rhashtable_walk_exit(&it);
+	mutex_unlock(&rdev->mcast_lock);
+}
+
+/**
+ * rxdp_mcast_netdev_leave - the netdev leaves its network namespace
+ * @rdev: the device on it
+ *
+ * The IP stack of the namespace it leaves has already dropped the
+ * netdev's memberships with its in_device and inet6_dev (their notifiers
+ * see NETDEV_UNREGISTER before this module's), so a leave finds nothing
+ * there; the groups are no longer joined either way, and are joined again
+ * by rxdp_mcast_netdev_join() in the new namespace.
+ * Context: RTNL held (NETDEV_UNREGISTER of a netdev that stays registered).
+ */
+void rxdp_mcast_netdev_leave(struct rxdp_dev *rdev)
+{
+	rxdp_mcast_ip_all(rdev, false);
+}
+
+/**
+ * rxdp_mcast_netdev_join - the netdev arrived in a network namespace
+ * @rdev: the device on it
+ *
+ * Join every group the device's QPs are attached to on the netdev's new
+ * in_device and inet6_dev, which the IP stack made on NETDEV_REGISTER
+ * before this module hears of it: the reports go out once the netdev is
+ * up there.
+ * Context: RTNL held (NETDEV_REGISTER of a netdev moved).
+ */
+void rxdp_mcast_netdev_join(struct rxdp_dev *rdev)
+{
+	rxdp_mcast_ip_all(rdev, true);
 }
 
 /*

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rxdp and its netdev: the port follows the netdev's state, and the device
- * goes away with the netdev.
+ * rxdp and its netdev: the port follows the netdev's state, the device
+ * stays on it when it moves to another network namespace, and goes away
+ * with it.
  */
 #include <linux/netdevice.h>
 
